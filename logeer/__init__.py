@@ -1,0 +1,42 @@
+"""logeer: a respite-care (logeerzorg) bed booking and capacity service."""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The application factory: config, extensions, blueprints, error handlers, CLI."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(PROJECT_ROOT, "templates"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from . import config
+
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from . import api, auth, cli, models, ops, web  # noqa: F401 - models registers the tables
+    from .api.errors import register_error_handlers
+    from .extensions import csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    auth.init_app(app)
+    api.init_app(app)
+    app.register_blueprint(ops.bp)
+    web.init_app(app)
+    register_error_handlers(app, html_handler=web.error_page)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,131 @@
+"""Tokens, the current user, organisations, users and the region."""
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+
+from ..booking import accounts
+from ..booking.errors import InvalidCredentials
+from ..extensions import db
+from ..schemas import (
+    MeSchema,
+    OrganisationInSchema,
+    OrganisationQuerySchema,
+    OrganisationSchema,
+    PageQuerySchema,
+    RegionPatchSchema,
+    RegionSchema,
+    TokenInSchema,
+    TokenSchema,
+    UserInSchema,
+    UserPatchSchema,
+    UserSchema,
+    page_of,
+)
+from .common import actor, commit, paginate
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Log-in, users, organisations, region")
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@blp.route("/auth/token", methods=["POST"])
+@blp.arguments(TokenInSchema)
+@blp.response(200, TokenSchema)
+def create_token(data):
+    """Log in with e-mail and password; returns a bearer token."""
+    config = current_app.config
+    user = accounts.authenticate(
+        data["email"],
+        data["password"],
+        max_failures=config["LOGIN_MAX_FAILURES"],
+        lockout_minutes=config["LOGIN_LOCKOUT_MINUTES"],
+    )
+    if user is None:
+        commit()  # keep the recorded failure: it counts towards the lockout
+        raise InvalidCredentials()
+    token, expires_at = accounts.issue_token(user, config["TOKEN_TTL_HOURS"])
+    commit()
+    return {"token": token, "expires_at": expires_at}
+
+
+@blp.route("/auth/token", methods=["DELETE"])
+@blp.response(204)
+def delete_token():
+    """Revoke the token used for this request."""
+    actor()
+    token = bearer_token()
+    if token:
+        accounts.revoke_token(token)
+        commit()
+
+
+@blp.route("/me", methods=["GET"])
+@blp.response(200, MeSchema)
+def me():
+    """Who am I."""
+    return actor()
+
+
+@blp.route("/organisations", methods=["POST"])
+@blp.arguments(OrganisationInSchema)
+@blp.response(201, OrganisationSchema)
+def create_organisation(data):
+    org = accounts.create_organisation(actor(), data["name"], data["kind"])
+    commit()
+    return org
+
+
+@blp.route("/organisations", methods=["GET"])
+@blp.arguments(OrganisationQuerySchema, location="query")
+@blp.response(200, page_of(OrganisationSchema))
+def list_organisations(args):
+    return paginate(accounts.list_organisations(actor(), args.get("kind")), args["page"], args["per_page"])
+
+
+@blp.route("/users", methods=["POST"])
+@blp.arguments(UserInSchema)
+@blp.response(201, UserSchema)
+def create_user(data):
+    user = accounts.create_user(actor(), **data)
+    commit()
+    return user
+
+
+@blp.route("/users", methods=["GET"])
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, page_of(UserSchema))
+def list_users(args):
+    return paginate(accounts.list_users(actor()), args["page"], args["per_page"])
+
+
+@blp.route("/users/<int:user_id>", methods=["PATCH"])
+@blp.arguments(UserPatchSchema)
+@blp.response(200, UserSchema)
+def update_user(data, user_id):
+    user = accounts.update_user(actor(), user_id, data)
+    commit()
+    return user
+
+
+@blp.route("/regions/current", methods=["GET"])
+@blp.response(200, RegionSchema)
+def current_region():
+    return actor().region
+
+
+@blp.route("/regions/current", methods=["PATCH"])
+@blp.arguments(RegionPatchSchema)
+@blp.response(200, RegionSchema)
+def update_region(data):
+    settings = data.get("settings")
+    if settings:
+        settings = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in settings.items()}
+    region = accounts.update_region(actor(), data.get("municipalities"), settings)
+    commit()
+    db.session.refresh(region)
+    return region

@@ -1,0 +1,102 @@
+"""Bookings and their lifecycle."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from ..booking import bookings
+from ..models import Booking
+from ..schemas import (
+    BookingInSchema,
+    BookingQuerySchema,
+    BookingSchema,
+    CheckOutInSchema,
+    HistorySchema,
+    ReasonInSchema,
+    page_of,
+)
+from .common import actor, commit, paginate
+
+blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings")
+
+
+@blp.route("/bookings", methods=["POST"])
+@blp.arguments(BookingInSchema)
+@blp.response(201, BookingSchema)
+def create_booking(data):
+    booking = bookings.create_booking(actor(), **data)
+    commit()
+    return booking
+
+
+@blp.route("/bookings", methods=["GET"])
+@blp.arguments(BookingQuerySchema, location="query")
+@blp.response(200, page_of(BookingSchema))
+def list_bookings(args):
+    query = bookings.bookings_query(actor())
+    if args.get("status"):
+        query = query.where(Booking.status == args["status"])
+    if args.get("from_"):
+        query = query.where(Booking.departure > args["from_"])
+    if args.get("to"):
+        query = query.where(Booking.arrival < args["to"])
+    if args.get("bed_id"):
+        query = query.where(Booking.bed_id == args["bed_id"])
+    query = query.order_by(Booking.arrival, Booking.id)
+    return paginate(query, args["page"], args["per_page"])
+
+
+@blp.route("/bookings/<int:booking_id>", methods=["GET"])
+@blp.response(200, BookingSchema)
+def get_booking(booking_id):
+    return bookings.get_booking(actor(), booking_id)
+
+
+def _transition(booking_id: int, verb: str, **kwargs):
+    booking, _freed = bookings.transition(actor(), booking_id, verb, **kwargs)
+    commit()
+    return booking
+
+
+@blp.route("/bookings/<int:booking_id>/confirm", methods=["POST"])
+@blp.response(200, BookingSchema)
+def confirm(booking_id):
+    return _transition(booking_id, "confirm")
+
+
+@blp.route("/bookings/<int:booking_id>/decline", methods=["POST"])
+@blp.arguments(ReasonInSchema)
+@blp.response(200, BookingSchema)
+def decline(data, booking_id):
+    return _transition(booking_id, "decline", reason=data["reason"])
+
+
+@blp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
+@blp.arguments(ReasonInSchema)
+@blp.response(200, BookingSchema)
+def cancel(data, booking_id):
+    return _transition(booking_id, "cancel", reason=data["reason"])
+
+
+@blp.route("/bookings/<int:booking_id>/check-in", methods=["POST"])
+@blp.response(200, BookingSchema)
+def check_in(booking_id):
+    return _transition(booking_id, "check_in")
+
+
+@blp.route("/bookings/<int:booking_id>/check-out", methods=["POST"])
+@blp.arguments(CheckOutInSchema)
+@blp.response(200, BookingSchema)
+def check_out(data, booking_id):
+    return _transition(booking_id, "check_out", on=data.get("date"))
+
+
+@blp.route("/bookings/<int:booking_id>/no-show", methods=["POST"])
+@blp.response(200, BookingSchema)
+def no_show(booking_id):
+    return _transition(booking_id, "no_show")
+
+
+@blp.route("/bookings/<int:booking_id>/history", methods=["GET"])
+@blp.response(200, HistorySchema)
+def history(booking_id):
+    return {"items": bookings.history(actor(), booking_id)}

@@ -1,0 +1,32 @@
+"""Helpers shared by the API views: the acting user, pagination, the transaction boundary."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_login import current_user
+
+from ..booking.errors import DomainError
+from ..extensions import db
+from ..models import User
+
+
+class NotAuthenticated(DomainError):
+    status, code, message = 401, "unauthorized", "U bent niet ingelogd."
+
+
+def actor() -> User:
+    """The logged-in user (session or bearer token), or a 401."""
+    if not current_user.is_authenticated:
+        raise NotAuthenticated()
+    return current_user._get_current_object()
+
+
+def paginate(query: sa.Select, page: int, per_page: int) -> dict:
+    """The contract's list envelope for ``query``."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def commit() -> None:
+    """End the request's transaction; every mutating view calls this once, last."""
+    db.session.commit()

@@ -1,0 +1,90 @@
+"""Error responses in the contract's shape: {"error": {"code", "message", "fields"?}}."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..booking.errors import DomainError
+from ..extensions import db
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: ("malformed_request", "Het verzoek kan niet worden gelezen."),
+    401: ("unauthorized", "U bent niet ingelogd."),
+    403: ("forbidden", "U heeft geen toestemming voor deze actie."),
+    404: ("not_found", "Niet gevonden."),
+    405: ("method_not_allowed", "Deze methode is hier niet toegestaan."),
+    409: ("conflict", "Dit kan niet in de huidige toestand."),
+    413: ("too_large", "Het verzoek is te groot."),
+    415: ("unsupported_media_type", "Stuur JSON."),
+    422: ("validation_error", "De invoer is niet geldig."),
+    429: ("too_many_attempts", "Te veel pogingen."),
+    500: ("internal_error", "Er ging iets mis aan onze kant."),
+    503: ("unavailable", "De dienst is even niet beschikbaar."),
+}
+
+
+def error_response(status: int, code: str | None = None, message: str | None = None, fields: dict | None = None):
+    """The one JSON error response of the API."""
+    default_code, default_message = HTTP_CODES.get(status, ("error", "Fout."))
+    body: dict = {"code": code or default_code, "message": message or default_message}
+    if fields:
+        body["fields"] = fields
+    response = jsonify({"error": body})
+    response.status_code = status
+    return response
+
+
+def _flatten_webargs(messages: dict) -> dict:
+    """webargs nests errors by location ({"json": {...}}); the contract wants field -> messages."""
+    flat: dict = {}
+    for location_errors in messages.values():
+        if isinstance(location_errors, dict):
+            flat.update(location_errors)
+        else:
+            flat.setdefault("_schema", []).extend(location_errors)
+    return flat
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path in ("/healthz",) or request.path.startswith("/ical/")
+
+
+def register_error_handlers(app: Flask, html_handler=None) -> None:
+    """JSON errors for the API; ``html_handler(status, code, message)`` answers the web pages."""
+
+    def respond(status: int, code: str | None = None, message: str | None = None, fields: dict | None = None):
+        if _wants_json() or html_handler is None:
+            return error_response(status, code, message, fields)
+        return html_handler(status, code, message, fields)
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        db.session.rollback()
+        return respond(error.status, error.code, error.message, error.fields)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        db.session.rollback()
+        return respond(400, "csrf_failed", "De sessie is verlopen. Laad de pagina opnieuw.")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        db.session.rollback()
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        if status == 400 and "messages" in data:
+            return respond(400, "malformed_json", "De JSON kan niet worden gelezen.")
+        if status == 422 and "messages" in data:
+            return respond(422, "validation_error", None, _flatten_webargs(data["messages"]))
+        return respond(status)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return respond(500)

@@ -1,0 +1,41 @@
+"""Guests."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from ..booking import guests
+from ..schemas import GuestInSchema, GuestSchema, PageQuerySchema, page_of
+from .common import actor, commit, paginate
+
+blp = Blueprint("guests", __name__, url_prefix="/api/v1", description="Guests (personal data; every read is audited)")
+
+
+@blp.route("/guests", methods=["POST"])
+@blp.arguments(GuestInSchema)
+@blp.response(201, GuestSchema)
+def create_guest(data):
+    guest = guests.create_guest(actor(), data)
+    commit()
+    return guest
+
+
+@blp.route("/guests", methods=["GET"])
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, page_of(GuestSchema))
+def list_guests(args):
+    """The guests of the own organisation; the listing is audited as one read."""
+    user = actor()
+    result = paginate(guests.list_guests(user), args["page"], args["per_page"])
+    from ..booking import audit
+
+    audit.record(user, "guest_list", "guest", None, ids=[g.id for g in result["items"]])
+    commit()
+    return result
+
+
+@blp.route("/guests/<int:guest_id>", methods=["GET"])
+@blp.response(200, GuestSchema)
+def get_guest(guest_id):
+    guest = guests.get_guest(actor(), guest_id)
+    commit()  # keeps the audit entry of this read
+    return guest

@@ -1,0 +1,204 @@
+"""Log-in, tokens, organisations, users and region settings."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import ApiToken, LoginFailure, Municipality, Organisation, Region, User
+from ..models.base import utcnow
+from ..models.regions import DEFAULT_SETTINGS
+from ..models.users import burn_password_check, hash_token
+from . import audit
+from .errors import Conflict, Forbidden, Invalid, InvalidCredentials, NotFound, TooManyAttempts
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_login_throttle(email: str, *, max_failures: int, lockout_minutes: int, now: dt.datetime | None = None) -> None:
+    """Raise TooManyAttempts after ``max_failures`` failed log-ins within the lockout window."""
+    since = (now or utcnow()) - dt.timedelta(minutes=lockout_minutes)
+    failures = db.session.scalar(
+        sa.select(sa.func.count(LoginFailure.id)).where(
+            LoginFailure.email == normalise_email(email), LoginFailure.at >= since
+        )
+    )
+    if failures >= max_failures:
+        raise TooManyAttempts()
+
+
+def authenticate(email: str, password: str, *, max_failures: int, lockout_minutes: int) -> User | None:
+    """The active user with these credentials, or None (the failure is recorded; caller commits)."""
+    email = normalise_email(email)
+    check_login_throttle(email, max_failures=max_failures, lockout_minutes=lockout_minutes)
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is None:
+        burn_password_check(password)
+    if user is None or not user.check_password(password) or not user.active:
+        db.session.add(LoginFailure(email=email))
+        if user is not None:
+            audit.record(user, "login_failed", "user", user.id)
+        return None
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.email == email))
+    audit.record(user, "login", "user", user.id)
+    return user
+
+
+def issue_token(user: User, ttl_hours: int) -> tuple[str, dt.datetime]:
+    """A new bearer token for ``user``; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + dt.timedelta(hours=ttl_hours)
+    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), expires_at=expires_at))
+    return token, expires_at
+
+
+def user_for_token(token: str) -> User | None:
+    """The user of a valid (unexpired, unrevoked) token of an active user."""
+    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None or not row.is_valid():
+        return None
+    return row.user
+
+
+def revoke_token(token: str) -> None:
+    db.session.execute(
+        sa.update(ApiToken).where(ApiToken.token_hash == hash_token(token)).values(revoked_at=utcnow())
+    )
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change the user's own password; every token of the user stops working."""
+    if not user.check_password(current):
+        raise Invalid("Het huidige wachtwoord klopt niet.", fields={"current_password": ["Klopt niet."]})
+    user.set_password(new)
+    db.session.execute(
+        sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    audit.record(user, "password_changed", "user", user.id)
+
+
+# Organisations and users ---------------------------------------------------------------------
+def _require_coordinator(user: User) -> None:
+    if user.role != "coordinator":
+        raise Forbidden()
+
+
+def create_organisation(user: User, name: str, kind: str) -> Organisation:
+    _require_coordinator(user)
+    org = Organisation(region_id=user.region_id, name=name.strip(), kind=kind)
+    try:
+        with db.session.begin_nested():
+            db.session.add(org)
+    except IntegrityError:
+        raise Conflict("Er is al een organisatie met deze naam.", code="name_taken") from None
+    audit.record(user, "organisation_created", "organisation", org.id, name=org.name, kind=kind)
+    return org
+
+
+def list_organisations(user: User, kind: str | None = None) -> sa.Select:
+    query = sa.select(Organisation).where(Organisation.region_id == user.region_id).order_by(Organisation.name)
+    if kind:
+        query = query.where(Organisation.kind == kind)
+    return query
+
+
+def get_organisation(user: User, organisation_id: int) -> Organisation:
+    org = db.session.get(Organisation, organisation_id)
+    if org is None or org.region_id != user.region_id:
+        raise NotFound("Organisatie niet gevonden.")
+    return org
+
+
+def create_user(actor: User, *, email: str, name: str, password: str, organisation_id: int) -> User:
+    _require_coordinator(actor)
+    org = get_organisation(actor, organisation_id)
+    new = User(email=normalise_email(email), name=name.strip(), organisation=org)
+    new.set_password(password)
+    try:
+        with db.session.begin_nested():
+            db.session.add(new)
+    except IntegrityError:
+        raise Conflict("Dit e-mailadres is al in gebruik.", code="email_taken") from None
+    audit.record(actor, "user_created", "user", new.id, organisation_id=org.id)
+    return new
+
+
+def list_users(actor: User) -> sa.Select:
+    _require_coordinator(actor)
+    return (
+        sa.select(User)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(Organisation.region_id == actor.region_id)
+        .order_by(User.name, User.id)
+    )
+
+
+def update_user(actor: User, user_id: int, changes: dict[str, Any]) -> User:
+    _require_coordinator(actor)
+    target = db.session.get(User, user_id)
+    if target is None or target.region_id != actor.region_id:
+        raise NotFound("Gebruiker niet gevonden.")
+    if changes.get("active") is False and target.id == actor.id:
+        raise Conflict("U kunt uw eigen account niet uitzetten.", code="cannot_deactivate_self")
+    if "name" in changes:
+        target.name = changes["name"].strip()
+    if "active" in changes:
+        target.active = changes["active"]
+    audit.record(actor, "user_updated", "user", target.id, **changes)
+    return target
+
+
+# Regions -----------------------------------------------------------------------------------------
+def get_or_create_region(name: str, municipalities: list[str] | None = None) -> Region:
+    region = db.session.scalar(sa.select(Region).where(Region.name == name))
+    if region is None:
+        region = Region(name=name, settings_json={})
+        db.session.add(region)
+    existing = {m.name for m in region.municipalities}
+    for municipality in municipalities or []:
+        if municipality not in existing:
+            region.municipalities.append(Municipality(name=municipality))
+            existing.add(municipality)
+    db.session.flush()
+    return region
+
+
+def update_region(actor: User, municipalities: list[str] | None, settings: dict[str, Any] | None) -> Region:
+    """Replace the municipality list and/or change settings; refuses to drop a municipality in use."""
+    _require_coordinator(actor)
+    region = actor.region
+    if settings:
+        merged = {**(region.settings_json or {}), **settings}
+        start, end = merged.get("pilot_start"), merged.get("pilot_end")
+        if start and end and end <= start:
+            raise Invalid(fields={"settings": {"pilot_end": ["Moet na pilot_start liggen."]}}, code="invalid_dates")
+        region.settings_json = merged
+    if municipalities is not None:
+        wanted = list(dict.fromkeys(m.strip() for m in municipalities))
+        for m in region.municipalities:
+            if m.name not in wanted and _municipality_in_use(m.id):
+                raise Conflict(f"De gemeente {m.name} wordt nog gebruikt en kan niet weg.", code="municipality_in_use")
+        by_name = {m.name: m for m in region.municipalities}
+        region.municipalities = [by_name.get(n) or Municipality(name=n) for n in wanted]
+    db.session.flush()
+    audit.record(actor, "region_updated", "region", region.id, municipalities=municipalities, settings=settings)
+    return region
+
+
+def _municipality_in_use(municipality_id: int) -> bool:
+    from ..models import Guest, Location
+
+    return any(
+        db.session.scalar(sa.select(sa.func.count()).select_from(model).where(model.municipality_id == municipality_id))
+        for model in (Location, Guest)
+    )
+
+
+def known_settings() -> set[str]:
+    return set(DEFAULT_SETTINGS)

@@ -1,0 +1,222 @@
+"""Booking operations: creating a stay with every rule of the domain, and its lifecycle."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Bed, Booking, GuestNight, Location, User
+from ..models.base import utcnow
+from ..models.bookings import TRANSITIONS
+from . import audit
+from .claims import claim_bed_nights, claim_guest_nights, guest_has_overlap, release_booking_nights
+from .errors import BedUnavailable, Forbidden, GuestOverlap, Invalid, InvalidDates, InvalidTransition, NotFound
+from .guests import get_guest
+from .pool import get_bed
+from .search import is_bed_free
+
+
+def check_stay_rules(region, arrival: dt.date, departure: dt.date, *, today: dt.date) -> None:
+    """The region's bounds on a stay: order of dates, not in the past, horizon, length."""
+    if departure <= arrival:
+        raise InvalidDates("De vertrekdatum moet na de aankomstdatum liggen.", fields={"departure": ["Na aankomst."]})
+    if arrival < today:
+        raise InvalidDates("De aankomstdatum ligt in het verleden.", fields={"arrival": ["Niet in het verleden."]})
+    horizon = region.setting("booking_horizon_days")
+    if arrival > today + dt.timedelta(days=horizon):
+        raise InvalidDates(
+            f"U kunt hoogstens {horizon} dagen vooruit boeken.", fields={"arrival": ["Te ver vooruit."]}
+        )
+    longest = region.setting("max_nights_per_stay")
+    if (departure - arrival).days > longest:
+        raise Invalid(
+            f"Een verblijf duurt hoogstens {longest} nachten.",
+            code="stay_too_long",
+            fields={"departure": [f"Hoogstens {longest} nachten."]},
+        )
+
+
+def check_guest_quota(region, guest_id: int, arrival: dt.date, departure: dt.date) -> None:
+    """Refuse when the stay would take the guest over the yearly maximum of nights."""
+    limit = region.setting("max_nights_per_guest_per_year")
+    if not limit:
+        return
+    for year in range(arrival.year, (departure - dt.timedelta(days=1)).year + 1):
+        year_start, year_end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+        wanted = (min(departure, year_end) - max(arrival, year_start)).days
+        used = db.session.scalar(
+            sa.select(sa.func.count(GuestNight.id)).where(
+                GuestNight.guest_id == guest_id, GuestNight.night >= year_start, GuestNight.night < year_end
+            )
+        )
+        if used + wanted > limit:
+            raise Invalid(
+                f"Deze logeergast mag in {year} nog {max(limit - used, 0)} nachten logeren.",
+                code="guest_quota_exceeded",
+            )
+
+
+def create_booking(
+    user: User,
+    *,
+    bed_id: int,
+    guest_id: int,
+    arrival: dt.date,
+    departure: dt.date,
+    reason: str,
+    funding: str,
+    stay_type: str = "planned",
+    notes: str | None = None,
+    offer=None,
+) -> Booking:
+    """Book a bed for a guest; raises a DomainError when any rule is broken.
+
+    ``offer`` is an open offer being accepted: its claims move to the booking.
+    """
+    if user.role not in ("referrer", "coordinator"):
+        raise Forbidden()
+    region = user.region
+    # Locking the guest row serialises bookings of one guest (quota and overlap checks).
+    guest = get_guest(user, guest_id, purpose="booked", lock=True)
+    bed = get_bed(user, bed_id)
+    check_stay_rules(region, arrival, departure, today=region.today())
+    if guest.care_profile not in bed.care_profiles:
+        raise Invalid(
+            "Dit bed past niet bij het zorgprofiel van de logeergast.",
+            code="care_profile_mismatch",
+            fields={"bed_id": ["Zorgprofiel past niet."]},
+        )
+    check_guest_quota(region, guest.id, arrival, departure)
+    if guest_has_overlap(guest.id, arrival, departure):
+        raise GuestOverlap()
+    if offer is None and not (bed.active and is_bed_free(bed, arrival, departure)):
+        raise BedUnavailable()
+
+    auto = region.setting("auto_confirm")
+    booking = Booking(
+        region_id=region.id,
+        organisation_id=user.organisation_id,
+        created_by_id=user.id,
+        bed_id=bed.id,
+        guest_id=guest.id,
+        arrival=arrival,
+        departure=departure,
+        planned_departure=departure,
+        status="confirmed" if auto else "requested",
+        confirmed_at=utcnow() if auto else None,
+        reason=reason,
+        funding=funding,
+        stay_type=stay_type,
+        notes=notes,
+        waitlist_entry_id=offer.waitlist_entry_id if offer is not None else None,
+    )
+    db.session.add(booking)
+    db.session.flush()
+    if offer is not None:
+        from ..models import BedNight
+
+        db.session.execute(
+            sa.update(BedNight).where(BedNight.offer_id == offer.id).values(offer_id=None, booking_id=booking.id),
+            execution_options={"synchronize_session": False},
+        )
+    else:
+        claim_bed_nights(
+            bed.id, arrival, departure, turnaround_days=bed.location.turnaround_days, booking_id=booking.id
+        )
+    claim_guest_nights(guest.id, arrival, departure, booking.id)
+    audit.record(
+        user, "booking_created", "booking", booking.id, guest_id=guest.id, booking_id=booking.id,
+        status=booking.status, bed_id=bed.id, arrival=arrival, departure=departure,
+    )
+    return booking
+
+
+# Reading -------------------------------------------------------------------------------------------
+def bookings_query(user: User) -> sa.Select:
+    """Bookings the user may see: own organisation's (referrer), own beds' (provider), region's (coordinator)."""
+    query = sa.select(Booking).where(Booking.region_id == user.region_id)
+    if user.role == "coordinator":
+        return query
+    if user.role == "referrer":
+        return query.where(Booking.organisation_id == user.organisation_id)
+    if user.role == "provider":
+        own_beds = (
+            sa.select(Bed.id)
+            .join(Location, Location.id == Bed.location_id)
+            .where(Location.organisation_id == user.organisation_id)
+        )
+        return query.where(Booking.bed_id.in_(own_beds))
+    return query.where(sa.false())
+
+
+def get_booking(user: User, booking_id: int, *, lock: bool = False) -> Booking:
+    query = bookings_query(user).where(Booking.id == booking_id)
+    if lock:
+        query = query.with_for_update(of=Booking)
+    booking = db.session.scalar(query)
+    if booking is None:
+        raise NotFound("Reservering niet gevonden.")
+    return booking
+
+
+# Lifecycle ----------------------------------------------------------------------------------------
+def transition(
+    user: User, booking_id: int, verb: str, *, reason: str | None = None, on: dt.date | None = None
+) -> tuple[Booking, list[tuple[int, dt.date, dt.date]]]:
+    """Move a booking along its lifecycle. Returns it and the (bed, start, end) ranges it freed."""
+    booking = get_booking(user, booking_id, lock=True)
+    if not booking.can(verb, user):
+        raise Forbidden()
+    allowed_from, target = TRANSITIONS[verb]
+    if booking.status not in allowed_from:
+        raise InvalidTransition(f"Een reservering met status '{booking.status}' kan dit niet.")
+    region = user.region
+    today = region.today()
+    now = utcnow()
+    turnaround = booking.bed.location.turnaround_days
+    freed: list[tuple[int, dt.date, dt.date]] = []
+
+    if verb in ("check_in", "no_show") and today < booking.arrival:
+        raise InvalidTransition("Dit kan pas vanaf de aankomstdatum.")
+    if verb == "check_out":
+        leave = on or min(today, booking.departure)
+        if not booking.arrival < leave <= booking.departure or leave > today:
+            raise InvalidDates(
+                "De vertrekdatum moet na de aankomst liggen en niet in de toekomst.", fields={"date": ["Ongeldige datum."]}
+            )
+        if leave < booking.departure:
+            release_booking_nights(booking.id, from_night=leave)
+            claim_bed_nights(booking.bed_id, leave, leave, turnaround_days=turnaround, booking_id=booking.id)
+            freed.append((booking.bed_id, leave + dt.timedelta(days=turnaround), booking.departure + dt.timedelta(days=turnaround)))
+            booking.departure = leave
+    if verb in ("decline", "cancel", "no_show"):
+        release_booking_nights(booking.id)
+        freed.append((booking.bed_id, max(booking.arrival, today), booking.departure + dt.timedelta(days=turnaround)))
+        booking.closed_at = now
+        booking.status_reason = reason
+    if verb == "confirm":
+        booking.confirmed_at = now
+
+    previous = booking.status
+    booking.status = target
+    db.session.flush()
+    audit.record(
+        user, f"booking_{verb}", "booking", booking.id, guest_id=booking.guest_id, booking_id=booking.id,
+        **{"from": previous, "to": target, "reason": reason, "date": on},
+    )
+    return booking, [f for f in freed if f[1] < f[2]]
+
+
+def history(user: User, booking_id: int) -> list:
+    from ..models import AuditEntry
+
+    booking = get_booking(user, booking_id)
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.booking_id == booking.id).order_by(AuditEntry.at, AuditEntry.id)
+        )
+    )
+
+
+__all__ = ["bookings_query", "check_stay_rules", "create_booking", "get_booking", "history", "transition"]

@@ -1,0 +1,59 @@
+"""Guests: registering them and reading their personal data (always audited)."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Guest, User
+from . import audit
+from .errors import Forbidden, NotFound
+from .pool import _municipality
+
+
+def create_guest(user: User, data: dict[str, Any]) -> Guest:
+    """Register a guest for the user's organisation (referrers and the coordinator)."""
+    if user.role not in ("referrer", "coordinator"):
+        raise Forbidden()
+    caregiver = data.get("caregiver") or {}
+    guest = Guest(
+        region_id=user.region_id,
+        organisation_id=user.organisation_id,
+        created_by_id=user.id,
+        name=data["name"].strip(),
+        birth_year=data["birth_year"],
+        municipality=_municipality(user, data["municipality"]),
+        care_profile=data["care_profile"],
+        indication=data["indication"],
+        caregiver_name=caregiver.get("name"),
+        caregiver_email=caregiver.get("email"),
+        caregiver_phone=caregiver.get("phone"),
+        caregiver_consent=bool(caregiver.get("consent_evaluation", False)),
+    )
+    db.session.add(guest)
+    db.session.flush()
+    audit.record(user, "guest_created", "guest", guest.id, guest_id=guest.id)
+    return guest
+
+
+def get_guest(user: User, guest_id: int, *, purpose: str = "read", lock: bool = False) -> Guest:
+    """A guest the user may see (404 otherwise); the read is written to the audit log."""
+    query = sa.select(Guest).where(Guest.id == guest_id)
+    if lock:
+        query = query.with_for_update()
+    guest = db.session.scalar(query)
+    if guest is None or not guest.can_read(user):
+        raise NotFound("Logeergast niet gevonden.")
+    audit.record(user, f"guest_{purpose}", "guest", guest.id, guest_id=guest.id)
+    return guest
+
+
+def list_guests(user: User) -> sa.Select:
+    """Guests the user's organisation registered (all of the region for the coordinator)."""
+    query = sa.select(Guest).where(Guest.region_id == user.region_id, Guest.erased_at.is_(None))
+    if user.role == "coordinator":
+        return query.order_by(Guest.created_at.desc(), Guest.id.desc())
+    if user.role != "referrer":
+        raise Forbidden()
+    return query.where(Guest.organisation_id == user.organisation_id).order_by(Guest.created_at.desc(), Guest.id.desc())

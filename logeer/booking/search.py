@@ -1,0 +1,112 @@
+"""Availability search: which active beds are free for every night of a stay."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import AvailabilityPeriod, Bed, BedCareProfile, BedFeature, BedNight, Location, Municipality, Organisation
+from .sqlfunc import date_add
+
+ALTERNATIVE_SPAN_DAYS = 14
+MAX_ALTERNATIVES = 10
+
+
+@dataclass(frozen=True)
+class Window:
+    arrival: dt.date
+    departure: dt.date
+    bed_id: int
+
+
+def free_beds_query(
+    region_id: int,
+    arrival: dt.date,
+    departure: dt.date,
+    *,
+    municipalities: Sequence[str] = (),
+    care_profile: str | None = None,
+    features: Sequence[str] = (),
+    bed_ids: Sequence[int] | None = None,
+) -> sa.Select:
+    """A SELECT of bed ids free for all nights ``[arrival, departure)`` plus turnaround after it."""
+    claimed = (
+        sa.select(BedNight.id)
+        .where(
+            BedNight.bed_id == Bed.id,
+            BedNight.night >= arrival,
+            BedNight.night < date_add(departure, Location.turnaround_days),
+        )
+        .exists()
+    )
+    offered = (
+        sa.select(AvailabilityPeriod.id)
+        .where(
+            AvailabilityPeriod.bed_id == Bed.id,
+            AvailabilityPeriod.start <= arrival,
+            AvailabilityPeriod.end >= departure,
+        )
+        .exists()
+    )
+    query = (
+        sa.select(Bed.id)
+        .join(Location, Location.id == Bed.location_id)
+        .join(Organisation, Organisation.id == Location.organisation_id)
+        .where(Organisation.region_id == region_id, Bed.active.is_(True), offered, ~claimed)
+    )
+    if municipalities:
+        query = query.join(Municipality, Municipality.id == Location.municipality_id).where(
+            Municipality.name.in_(list(municipalities))
+        )
+    if care_profile:
+        query = query.where(
+            sa.select(BedCareProfile.bed_id)
+            .where(BedCareProfile.bed_id == Bed.id, BedCareProfile.care_profile == care_profile)
+            .exists()
+        )
+    for feature in set(features):
+        feature_row = aliased(BedFeature)
+        query = query.where(
+            sa.select(feature_row.bed_id).where(feature_row.bed_id == Bed.id, feature_row.feature == feature).exists()
+        )
+    if bed_ids is not None:
+        query = query.where(Bed.id.in_(list(bed_ids)))
+    return query
+
+
+def free_beds(region_id: int, arrival: dt.date, departure: dt.date, **filters) -> list[Bed]:
+    """The active beds of the region free for every night of ``[arrival, departure)``."""
+    ids = free_beds_query(region_id, arrival, departure, **filters)
+    beds = db.session.scalars(
+        sa.select(Bed).where(Bed.id.in_(ids)).order_by(Bed.location_id, Bed.label, Bed.id)
+    ).all()
+    return list(beds)
+
+
+def is_bed_free(bed: Bed, arrival: dt.date, departure: dt.date, care_profile: str | None = None) -> bool:
+    """True when this bed is bookable for ``[arrival, departure)`` (and the care profile)."""
+    query = free_beds_query(bed.region_id, arrival, departure, care_profile=care_profile, bed_ids=[bed.id])
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def alternatives(
+    region_id: int, arrival: dt.date, departure: dt.date, *, today: dt.date, limit: int = MAX_ALTERNATIVES, **filters
+) -> list[Window]:
+    """The nearest windows of the same length within 14 days either side, nearest first."""
+    length = departure - arrival
+    found: list[Window] = []
+    for shift in range(1, ALTERNATIVE_SPAN_DAYS + 1):
+        for direction in (-1, 1):
+            start = arrival + dt.timedelta(days=direction * shift)
+            if start < today:
+                continue
+            query = free_beds_query(region_id, start, start + length, **filters).order_by(Bed.id)
+            for bed_id in db.session.scalars(query.limit(limit - len(found))):
+                found.append(Window(start, start + length, bed_id))
+            if len(found) >= limit:
+                return found
+    return found

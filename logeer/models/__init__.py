@@ -1,0 +1,16 @@
+"""All tables; importing this package registers every model on the metadata."""
+from .audit import AuditEntry
+from .beds import AvailabilityPeriod, Bed, BedCareProfile, BedFeature, BedNight, Closure, Location
+from .bookings import Booking
+from .guests import Guest, GuestNight
+from .organisations import Organisation
+from .outbox import OutboxMessage
+from .regions import Municipality, Region
+from .users import ApiToken, LoginFailure, User
+from .waitlist import Offer, WaitlistEntry
+
+__all__ = [
+    "ApiToken", "AuditEntry", "AvailabilityPeriod", "Bed", "BedCareProfile", "BedFeature", "BedNight",
+    "Booking", "Closure", "Guest", "GuestNight", "Location", "LoginFailure", "Municipality",
+    "Offer", "Organisation", "OutboxMessage", "Region", "User", "WaitlistEntry",
+]

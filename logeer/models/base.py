@@ -1,0 +1,62 @@
+"""Shared column types and helpers for the models."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def utcnow() -> dt.datetime:
+    """The current moment as an aware UTC datetime."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_reference(prefix: str, length: int = 6) -> str:
+    """A short, human-readable random reference such as ``LG-7K3M9Q``."""
+    return prefix + "".join(secrets.choice(CROCKFORD) for _ in range(length))
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes as UTC and always returns them aware (SQLite keeps no offset)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware datetime")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def enum(name: str, values: tuple[str, ...]) -> sa.Enum:
+    """A string column limited to ``values`` by a CHECK constraint on every database."""
+    return sa.Enum(*values, name=name, native_enum=False, create_constraint=True, length=32)
+
+
+ORG_KINDS = ("provider", "referrer", "evaluator", "coordinator")
+CARE_PROFILES = ("somatic", "psychogeriatric")
+FEATURES = ("wheelchair", "hoist", "single_room", "partner_stay")
+INDICATIONS = ("wlz", "wmo", "none", "unknown")
+FUNDINGS = ("wlz", "wmo", "zvw", "private", "unknown")
+REASONS = ("holiday", "weekend", "caregiver_illness", "caregiver_surgery", "other")
+STAY_TYPES = ("planned", "urgent")
+BOOKING_STATUSES = ("requested", "confirmed", "checked_in", "completed", "declined", "cancelled", "no_show")
+ACTIVE_BOOKING_STATUSES = ("requested", "confirmed", "checked_in")
+OCCUPYING_BOOKING_STATUSES = ("confirmed", "checked_in", "completed")
+CLAIM_KINDS = ("stay", "turnaround", "closure")
+WAITLIST_STATUSES = ("waiting", "offered", "placed", "expired", "withdrawn")
+OFFER_STATUSES = ("open", "accepted", "declined", "expired")

@@ -1,0 +1,70 @@
+"""Waitlist entries and the offers that hold a freed bed for them."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import CARE_PROFILES, FUNDINGS, OFFER_STATUSES, REASONS, WAITLIST_STATUSES, UTCDateTime, enum, utcnow
+
+
+class WaitlistEntry(db.Model):
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        sa.CheckConstraint("earliest_arrival < latest_departure", name="window_order"),
+        sa.CheckConstraint("nights > 0", name="nights_positive"),
+        sa.Index("ix_waitlist_entries_queue", "region_id", "status", "urgent", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    guest_id: Mapped[int] = mapped_column(sa.ForeignKey("guests.id"), index=True)
+    earliest_arrival: Mapped[dt.date]
+    latest_departure: Mapped[dt.date]
+    nights: Mapped[int]
+    reason: Mapped[str] = mapped_column(enum("reason", REASONS))
+    funding: Mapped[str] = mapped_column(enum("funding", FUNDINGS))
+    care_profile: Mapped[str | None] = mapped_column(enum("care_profile", CARE_PROFILES))
+    municipalities: Mapped[list] = mapped_column(sa.JSON, default=list)
+    features: Mapped[list] = mapped_column(sa.JSON, default=list)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(enum("waitlist_status", WAITLIST_STATUSES), default="waiting")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    guest = relationship("Guest")
+
+
+class Offer(db.Model):
+    __tablename__ = "offers"
+    __table_args__ = (
+        sa.CheckConstraint("arrival < departure", name="stay_order"),
+        # At most one open offer per entry, on every database (partial unique index).
+        sa.Index(
+            "uq_offers_open_entry",
+            "waitlist_entry_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'open'"),
+            postgresql_where=sa.text("status = 'open'"),
+        ),
+        sa.Index("ix_offers_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    waitlist_entry_id: Mapped[int] = mapped_column(sa.ForeignKey("waitlist_entries.id"), index=True)
+    bed_id: Mapped[int] = mapped_column(sa.ForeignKey("beds.id"))
+    arrival: Mapped[dt.date]
+    departure: Mapped[dt.date]
+    status: Mapped[str] = mapped_column(enum("offer_status", OFFER_STATUSES), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id"))
+
+    entry: Mapped[WaitlistEntry] = relationship()
+    bed = relationship("Bed")

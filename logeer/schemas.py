@@ -1,0 +1,471 @@
+"""marshmallow schemas: separate load (…InSchema / …QuerySchema) and dump schemas."""
+from __future__ import annotations
+
+import datetime as dt
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from .models.base import (
+    BOOKING_STATUSES,
+    CARE_PROFILES,
+    FEATURES,
+    FUNDINGS,
+    INDICATIONS,
+    OFFER_STATUSES,
+    ORG_KINDS,
+    REASONS,
+    STAY_TYPES,
+    WAITLIST_STATUSES,
+)
+
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+
+
+def Text(max_length: int, *, required: bool = True, **kwargs) -> fields.String:
+    """A trimmed, non-empty string of at most ``max_length`` characters."""
+    return fields.String(required=required, validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+def Choice(values: tuple[str, ...], **kwargs) -> fields.String:
+    return fields.String(validate=validate.OneOf(values), **kwargs)
+
+
+def Id(**kwargs) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1), **kwargs)
+
+
+class Day(fields.Date):
+    """A calendar date within a sane range (keeps date arithmetic away from year 1 and 9999)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise ValidationError(f"Datum moet tussen {EARLIEST_DATE} en {LATEST_DATE} liggen.")
+        return day
+
+
+class StrictBoolean(fields.Boolean):
+    """Only JSON true/false; "yes" or 1 are type errors, not guesses."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+# Shared ------------------------------------------------------------------------------------------
+class ErrorDetailSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    fields_ = fields.Dict(data_key="fields")
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorDetailSchema)
+
+
+class PageQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+_page_schemas: dict[str, type[Schema]] = {}
+
+
+def page_of(item_schema: type[Schema]) -> type[Schema]:
+    """A list envelope schema ``{items, total, page, per_page}`` for ``item_schema``."""
+    name = item_schema.__name__.replace("Schema", "") + "PageSchema"
+    if name not in _page_schemas:
+        _page_schemas[name] = type(
+            name,
+            (Schema,),
+            {
+                "items": fields.List(fields.Nested(item_schema)),
+                "total": fields.Integer(),
+                "page": fields.Integer(),
+                "per_page": fields.Integer(),
+            },
+        )
+    return _page_schemas[name]
+
+
+# Auth and users ------------------------------------------------------------------------------------
+class TokenInSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TokenSchema(Schema):
+    token = fields.String()
+    expires_at = fields.DateTime()
+
+
+class MeSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    role = fields.String()
+    organisation_id = fields.Integer()
+    region_id = fields.Integer()
+
+
+class OrganisationInSchema(Schema):
+    name = Text(200)
+    kind = Choice(ORG_KINDS, required=True)
+
+
+class OrganisationQuerySchema(PageQuerySchema):
+    kind = Choice(ORG_KINDS)
+
+
+class OrganisationSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    region_id = fields.Integer()
+
+
+class UserInSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = Text(200)
+    password = fields.String(required=True, validate=validate.Length(min=10, max=200))
+    organisation_id = Id(required=True)
+
+
+class UserPatchSchema(Schema):
+    name = Text(200, required=False)
+    active = StrictBoolean()
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    role = fields.String()
+    organisation_id = fields.Integer()
+    active = fields.Boolean()
+
+
+# Regions ---------------------------------------------------------------------------------------------
+class SettingsSchema(Schema):
+    timezone = fields.String(validate=validate.Length(max=64))
+    max_nights_per_stay = fields.Integer(strict=True, validate=validate.Range(min=1, max=366))
+    booking_horizon_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=3 * 366))
+    max_nights_per_guest_per_year = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=366))
+    auto_confirm = StrictBoolean()
+    offer_hold_hours = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 30))
+    pending_reminder_hours = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 30))
+    daily_summary_time = fields.String(validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"))
+    pilot_start = Day(allow_none=True)
+    pilot_end = Day(allow_none=True)
+    retention_days = fields.Integer(strict=True, validate=validate.Range(min=30, max=3650))
+
+    @validates("timezone")
+    def _known_zone(self, value: str, **kwargs) -> None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError("Onbekende tijdzone.") from None
+
+
+class RegionPatchSchema(Schema):
+    municipalities = fields.List(Text(120), validate=validate.Length(min=1, max=200))
+    settings = fields.Nested(SettingsSchema)
+
+
+class RegionSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    municipalities = fields.List(fields.String(), attribute="municipality_names")
+    settings = fields.Dict()
+
+
+# Bed pool -------------------------------------------------------------------------------------------
+class LocationInSchema(Schema):
+    organisation_id = Id(required=True)
+    name = Text(200)
+    municipality = Text(120)
+    address = fields.String(validate=validate.Length(max=300), allow_none=True)
+    turnaround_days = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=14))
+
+
+class LocationSchema(Schema):
+    id = fields.Integer()
+    organisation_id = fields.Integer()
+    name = fields.String()
+    municipality = fields.Function(lambda loc: loc.municipality.name)
+    address = fields.String(allow_none=True)
+    turnaround_days = fields.Integer()
+
+
+class LocationQuerySchema(PageQuerySchema):
+    pass
+
+
+class BedInSchema(Schema):
+    location_id = Id(required=True)
+    label = Text(100)
+    care_profiles = fields.List(Choice(CARE_PROFILES), required=True, validate=validate.Length(min=1, max=2))
+    features = fields.List(Choice(FEATURES), load_default=list, validate=validate.Length(max=20))
+
+
+class BedPatchSchema(Schema):
+    label = Text(100, required=False)
+    care_profiles = fields.List(Choice(CARE_PROFILES), validate=validate.Length(min=1, max=2))
+    features = fields.List(Choice(FEATURES), validate=validate.Length(max=20))
+    active = StrictBoolean()
+
+
+class BedSchema(Schema):
+    id = fields.Integer()
+    location_id = fields.Integer()
+    label = fields.String()
+    care_profiles = fields.List(fields.String())
+    features = fields.List(fields.String())
+    active = fields.Boolean()
+
+
+class BedQuerySchema(PageQuerySchema):
+    location_id = Id()
+
+
+class PeriodInSchema(Schema):
+    start = Day(required=True)
+    end = Day(required=True)
+
+
+class PeriodSchema(Schema):
+    start = fields.Date()
+    end = fields.Date()
+
+
+class PeriodListSchema(Schema):
+    items = fields.List(fields.Nested(PeriodSchema))
+
+
+class ClosureInSchema(PeriodInSchema):
+    reason = Text(500)
+
+
+class ClosureSchema(Schema):
+    id = fields.Integer()
+    bed_id = fields.Integer()
+    start = fields.Date()
+    end = fields.Date()
+    reason = fields.String()
+
+
+class CalendarQuerySchema(Schema):
+    from_ = Day(data_key="from", required=True)
+    to = Day(required=True)
+
+
+class NightSchema(Schema):
+    date = fields.Date()
+    state = fields.String()
+
+
+class CalendarSchema(Schema):
+    nights = fields.List(fields.Nested(NightSchema))
+
+
+class SearchQuerySchema(Schema):
+    arrival = Day(required=True)
+    departure = Day(required=True)
+    municipality = fields.List(Text(120), load_default=list)
+    care_profile = Choice(CARE_PROFILES)
+    feature = fields.List(Choice(FEATURES), load_default=list)
+
+
+class SearchLocationSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    municipality = fields.Function(lambda loc: loc.municipality.name)
+
+
+class SearchProviderSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class SearchBedSchema(Schema):
+    bed_id = fields.Integer(attribute="id")
+    label = fields.String()
+    care_profiles = fields.List(fields.String())
+    features = fields.List(fields.String())
+    location = fields.Nested(SearchLocationSchema)
+    provider = fields.Nested(SearchProviderSchema, attribute="location.organisation")
+
+
+class WindowSchema(Schema):
+    arrival = fields.Date()
+    departure = fields.Date()
+    bed_id = fields.Integer()
+
+
+class SearchResultSchema(Schema):
+    beds = fields.List(fields.Nested(SearchBedSchema))
+    alternatives = fields.List(fields.Nested(WindowSchema))
+
+
+# Guests ---------------------------------------------------------------------------------------------
+class CaregiverInSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200), allow_none=True)
+    email = fields.Email(validate=validate.Length(max=254), allow_none=True)
+    phone = fields.String(validate=validate.Regexp(r"^[0-9 +()\-]{6,20}$", error="Ongeldig telefoonnummer."), allow_none=True)
+    consent_evaluation = StrictBoolean(required=True)
+
+
+class GuestInSchema(Schema):
+    name = Text(200)
+    birth_year = fields.Integer(strict=True, required=True)
+    municipality = Text(120)
+    care_profile = Choice(CARE_PROFILES, required=True)
+    indication = Choice(INDICATIONS, required=True)
+    caregiver = fields.Nested(CaregiverInSchema)
+
+    @validates("birth_year")
+    def _plausible_year(self, value: int, **kwargs) -> None:
+        this_year = dt.date.today().year
+        if not this_year - 120 <= value <= this_year:
+            raise ValidationError(f"Kies een jaar tussen {this_year - 120} en {this_year}.")
+
+
+class CaregiverSchema(Schema):
+    name = fields.String(attribute="caregiver_name", allow_none=True)
+    email = fields.String(attribute="caregiver_email", allow_none=True)
+    phone = fields.String(attribute="caregiver_phone", allow_none=True)
+    consent_evaluation = fields.Boolean(attribute="caregiver_consent")
+
+
+class GuestSchema(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    name = fields.String(allow_none=True)
+    birth_year = fields.Integer(allow_none=True)
+    municipality = fields.Function(lambda g: g.municipality.name)
+    care_profile = fields.String()
+    indication = fields.String()
+    organisation_id = fields.Integer()
+    caregiver = fields.Function(lambda g: CaregiverSchema().dump(g))
+    created_at = fields.DateTime()
+
+
+# Bookings -------------------------------------------------------------------------------------------
+class BookingInSchema(Schema):
+    bed_id = Id(required=True)
+    guest_id = Id(required=True)
+    arrival = Day(required=True)
+    departure = Day(required=True)
+    reason = Choice(REASONS, required=True)
+    funding = Choice(FUNDINGS, required=True)
+    stay_type = Choice(STAY_TYPES, load_default="planned")
+    notes = fields.String(validate=validate.Length(max=2000), allow_none=True)
+
+
+class BookingSchema(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    status = fields.String()
+    bed_id = fields.Integer()
+    guest_id = fields.Integer()
+    arrival = fields.Date()
+    departure = fields.Date()
+    nights = fields.Integer()
+    reason = fields.String()
+    funding = fields.String()
+    stay_type = fields.String()
+    notes = fields.String(allow_none=True)
+    organisation_id = fields.Integer()
+    status_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class BookingQuerySchema(PageQuerySchema):
+    status = Choice(BOOKING_STATUSES)
+    from_ = Day(data_key="from")
+    to = Day()
+    bed_id = Id()
+
+
+class ReasonInSchema(Schema):
+    reason = Text(500)
+
+
+class CheckOutInSchema(Schema):
+    date = Day()
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    user_id = fields.Integer(allow_none=True)
+    action = fields.String()
+    entity = fields.String()
+    entity_id = fields.Integer(allow_none=True)
+    details = fields.Dict()
+
+
+class HistorySchema(Schema):
+    items = fields.List(fields.Nested(AuditEntrySchema))
+
+
+# Waitlist and offers ---------------------------------------------------------------------------------
+class WaitlistInSchema(Schema):
+    guest_id = Id(required=True)
+    earliest_arrival = Day(required=True)
+    latest_departure = Day(required=True)
+    nights = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=366))
+    reason = Choice(REASONS, required=True)
+    funding = Choice(FUNDINGS, required=True)
+    municipalities = fields.List(Text(120), load_default=list, validate=validate.Length(max=50))
+    care_profile = Choice(CARE_PROFILES, allow_none=True)
+    features = fields.List(Choice(FEATURES), load_default=list, validate=validate.Length(max=20))
+    urgent = StrictBoolean(load_default=False)
+
+    @validates_schema
+    def _window_fits(self, data: dict, **kwargs) -> None:
+        if {"earliest_arrival", "latest_departure", "nights"} <= data.keys():
+            span = (data["latest_departure"] - data["earliest_arrival"]).days
+            if span < data["nights"]:
+                raise ValidationError("Het venster is korter dan het aantal nachten.", "latest_departure")
+
+
+class WaitlistEntrySchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    guest_id = fields.Integer()
+    earliest_arrival = fields.Date()
+    latest_departure = fields.Date()
+    nights = fields.Integer()
+    reason = fields.String()
+    funding = fields.String()
+    municipalities = fields.List(fields.String())
+    care_profile = fields.String(allow_none=True)
+    features = fields.List(fields.String())
+    urgent = fields.Boolean()
+    organisation_id = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class WaitlistQuerySchema(PageQuerySchema):
+    status = Choice(WAITLIST_STATUSES)
+
+
+class OfferSchema(Schema):
+    id = fields.Integer()
+    waitlist_entry_id = fields.Integer()
+    bed_id = fields.Integer()
+    arrival = fields.Date()
+    departure = fields.Date()
+    expires_at = fields.DateTime()
+    status = fields.String()
+
+
+class OfferQuerySchema(PageQuerySchema):
+    status = Choice(OFFER_STATUSES)
+
+
