@@ -1,7 +1,7 @@
 """Flask-Login wiring: session users for the web, bearer tokens for the API."""
 from __future__ import annotations
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, g, redirect, request, url_for
 
 from .extensions import db, login_manager
 from .models import User
@@ -10,6 +10,12 @@ from .models import User
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
+
+    @app.before_request
+    def _forget_previous_user() -> None:
+        # Flask-Login caches the user on ``g``; a request inside an already pushed app
+        # context (the test client under a test's context) must authenticate afresh.
+        g.pop("_login_user", None)
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:

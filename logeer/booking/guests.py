@@ -41,7 +41,7 @@ def get_guest(user: User, guest_id: int, *, purpose: str = "read", lock: bool = 
     """A guest the user may see (404 otherwise); the read is written to the audit log."""
     query = sa.select(Guest).where(Guest.id == guest_id)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(of=Guest)
     guest = db.session.scalar(query)
     if guest is None or not guest.can_read(user):
         raise NotFound("Logeergast niet gevonden.")

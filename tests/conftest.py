@@ -1,0 +1,118 @@
+"""Test fixtures: every test runs against a real SQLite file and a real PostgreSQL database.
+
+The ``app`` fixture is parametrised over both backends. The PostgreSQL run creates its own
+database (dropped at the end); when no server is reachable its tests are skipped with the
+reason shown, unless LOGEER_REQUIRE_POSTGRES=1 (CI), which turns that into a failure.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from logeer import create_app
+from logeer.extensions import db
+
+from .factories import Factory
+
+PG_ADMIN_URL = os.environ.get("LOGEER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REQUIRE_PG = os.environ.get("LOGEER_REQUIRE_POSTGRES") == "1"
+
+
+def _pg_admin():
+    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A fresh PostgreSQL database for this test run (and xdist worker), dropped afterwards."""
+    name = f"logeer_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with _pg_admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}".splitlines()[0]
+        if REQUIRE_PG:
+            pytest.fail(message)
+        pytest.skip(message)
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+    with _pg_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _make_app(url: str):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": True,
+            "MAIL_URL": "console",
+            "BASE_URL": "http://logeer.test",
+        }
+    )
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()  # the real migrations build the schema, on both databases
+    return app
+
+
+@pytest.fixture(scope="session")
+def sqlite_app(tmp_path_factory):
+    path = tmp_path_factory.mktemp("db") / "logeer-test.sqlite"
+    return _make_app(f"sqlite:///{path}")
+
+
+@pytest.fixture(scope="session")
+def postgresql_app(pg_url):
+    app = _make_app(pg_url)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _clean(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(sa.text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app(request):
+    """The application on one of the two databases, with empty tables."""
+    app = request.getfixturevalue(f"{request.param}_app")
+    _clean(app)
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def backend(app) -> str:
+    return db.engine.dialect.name
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def factory(app) -> Factory:
+    return Factory()
