@@ -26,7 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from . import api, auth, cli, models, ops, web  # noqa: F401 - models registers the tables
+    from . import api, auth, cli, jobs, models, ops, web  # noqa: F401 - models registers the tables
     from .api.errors import register_error_handlers
     from .extensions import csrf, db, migrate
 
@@ -39,4 +39,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     register_error_handlers(app, html_handler=web.error_page)
     cli.init_app(app)
+    jobs.init_app(app)
     return app

@@ -13,6 +13,7 @@ from . import audit
 from .claims import claim_bed_nights, claim_guest_nights, guest_has_overlap, release_booking_nights
 from .errors import BedUnavailable, Forbidden, GuestOverlap, Invalid, InvalidDates, InvalidTransition, NotFound
 from .guests import get_guest
+from .matching import offer_freed_nights
 from .pool import get_bed
 from .search import is_bed_free
 
@@ -205,7 +206,11 @@ def transition(
         user, f"booking_{verb}", "booking", booking.id, guest_id=booking.guest_id, booking_id=booking.id,
         **{"from": previous, "to": target, "reason": reason, "date": on},
     )
-    return booking, [f for f in freed if f[1] < f[2]]
+    freed = [f for f in freed if f[1] < f[2]]
+    if freed:
+        # Freed nights go to the waitlist first, in this same transaction.
+        offer_freed_nights(region, freed, now=now, actor=user)
+    return booking, freed
 
 
 def history(user: User, booking_id: int) -> list:

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import AvailabilityPeriod, Bed, BedNight, Booking, Closure, Location, Municipality, Organisation, User
 from . import audit
 from .claims import claim_bed_nights, night_range
+from .matching import offer_freed_nights
 from .errors import BedHasBookings, Conflict, Forbidden, Invalid, InvalidDates, NotFound
 
 MAX_PERIOD_DAYS = 3 * 366
@@ -204,6 +205,7 @@ def add_availability(user: User, bed_id: int, start: dt.date, end: dt.date) -> t
     db.session.add(AvailabilityPeriod(bed_id=bed.id, start=new_start, end=new_end))
     db.session.flush()
     audit.record(user, "availability_added", "bed", bed.id, start=start, end=end)
+    offer_freed_nights(user.region, [(bed.id, start, end)], actor=user)
     return bed, availability(bed)
 
 
@@ -262,6 +264,7 @@ def remove_closure(user: User, bed_id: int, closure_id: int) -> Closure:
     db.session.delete(closure)
     db.session.flush()
     audit.record(user, "closure_removed", "closure", closure_id, bed_id=bed.id, start=closure.start, end=closure.end)
+    offer_freed_nights(user.region, [(bed.id, closure.start, closure.end)], actor=user)
     return closure
 
 
