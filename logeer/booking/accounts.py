@@ -77,10 +77,14 @@ def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
         raise Invalid("Het huidige wachtwoord klopt niet.", fields={"current_password": ["Klopt niet."]})
     user.set_password(new)
+    _revoke_all_tokens(user)
+    audit.record(user, "password_changed", "user", user.id)
+
+
+def _revoke_all_tokens(user: User) -> None:
     db.session.execute(
         sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
     )
-    audit.record(user, "password_changed", "user", user.id)
 
 
 # Organisations and users ---------------------------------------------------------------------
@@ -149,6 +153,9 @@ def update_user(actor: User, user_id: int, changes: dict[str, Any]) -> User:
     if "name" in changes:
         target.name = changes["name"].strip()
     if "active" in changes:
+        if target.active and not changes["active"]:
+            # Deactivation ends every session for good: reactivating must not revive old tokens.
+            _revoke_all_tokens(target)
         target.active = changes["active"]
     audit.record(actor, "user_updated", "user", target.id, **changes)
     return target
