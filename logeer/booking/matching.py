@@ -18,6 +18,7 @@ from . import audit
 from .claims import claim_bed_nights, night_range
 from .errors import BedUnavailable
 from .search import free_beds
+from .sqlfunc import date_add
 
 CANDIDATE_BATCH = 200
 MAX_OFFERS_PER_RUN = 50
@@ -28,6 +29,7 @@ class BedNights:
 
     def __init__(self, bed: Bed, start: dt.date, end: dt.date):
         self.bed = bed
+        self.end = end
         self.turnaround = dt.timedelta(days=bed.location.turnaround_days)
         self.periods = db.session.execute(
             sa.select(AvailabilityPeriod.start, AvailabilityPeriod.end).where(
@@ -46,6 +48,23 @@ class BedNights:
         if not any(p_start <= arrival and departure <= p_end for p_start, p_end in self.periods):
             return False
         return not any(n in self.claimed for n in night_range(arrival, departure + self.turnaround))
+
+    def free_runs(self, start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+        """Maximal runs of offered, unclaimed nights that touch ``[start, end)``."""
+        runs: list[tuple[dt.date, dt.date]] = []
+        for p_start, p_end in self.periods:
+            run_start = None
+            night = p_start
+            while night <= p_end:
+                free = night < p_end and night not in self.claimed
+                if free and run_start is None:
+                    run_start = night
+                elif not free and run_start is not None:
+                    if run_start < end and night > start:
+                        runs.append((run_start, night))
+                    run_start = None
+                night += dt.timedelta(days=1)
+        return runs
 
     def earliest(self, first: dt.date, last_departure: dt.date, nights: int, taken: set[dt.date]) -> dt.date | None:
         """The earliest arrival in ``[first, last_departure - nights]`` that fits (guest nights ``taken`` excluded)."""
@@ -110,8 +129,21 @@ def _make_offer(entry: WaitlistEntry, bed: Bed, arrival: dt.date, now: dt.dateti
     return offer
 
 
-def _candidates(region_id: int, bed: Bed, start: dt.date, end: dt.date, today: dt.date) -> Iterable[WaitlistEntry]:
-    """Waiting entries whose window touches ``[start, end)`` and whose guest fits the bed, in queue order."""
+def _window_overlaps(start: dt.date, end: dt.date) -> sa.ColumnElement[bool]:
+    """The entry's window ``[earliest_arrival, latest_departure)`` overlaps ``[start, end)``.
+
+    On PostgreSQL this is a range overlap that the GiST index of migration 0002 answers.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        window = sa.func.daterange(WaitlistEntry.earliest_arrival, WaitlistEntry.latest_departure)
+        return window.op("&&")(sa.func.daterange(sa.literal(start, sa.Date), sa.literal(end, sa.Date)))
+    return sa.and_(WaitlistEntry.earliest_arrival < end, WaitlistEntry.latest_departure > start)
+
+
+def _candidates(
+    region_id: int, bed: Bed, runs: list[tuple[dt.date, dt.date]], start: dt.date, end: dt.date
+) -> Iterable[WaitlistEntry]:
+    """Waiting entries that could fit in one of the free ``runs`` and whose guest fits the bed, in queue order."""
     declined_here = (
         sa.select(Offer.id)
         .where(
@@ -123,27 +155,37 @@ def _candidates(region_id: int, bed: Bed, start: dt.date, end: dt.date, today: d
         )
         .exists()
     )
+    fits_a_run = sa.or_(
+        *(
+            sa.and_(
+                _window_overlaps(run_start, run_end),
+                WaitlistEntry.nights <= (run_end - run_start).days,
+                date_add(WaitlistEntry.earliest_arrival, WaitlistEntry.nights) <= run_end,
+                WaitlistEntry.latest_departure >= date_add(sa.literal(run_start, sa.Date), WaitlistEntry.nights),
+            )
+            for run_start, run_end in runs
+        )
+    )
     query = (
         sa.select(WaitlistEntry)
-        .join(Guest, Guest.id == WaitlistEntry.guest_id)
         .where(
             WaitlistEntry.region_id == region_id,
             WaitlistEntry.status == "waiting",
-            WaitlistEntry.latest_departure > start,
-            WaitlistEntry.earliest_arrival < end,
-            Guest.care_profile.in_(bed.care_profiles),
-            sa.or_(WaitlistEntry.care_profile.is_(None), WaitlistEntry.care_profile.in_(bed.care_profiles)),
+            fits_a_run,
+            WaitlistEntry.care_profile.in_(bed.care_profiles),
             ~declined_here,
         )
         .order_by(WaitlistEntry.urgent.desc(), WaitlistEntry.created_at, WaitlistEntry.id)
     )
-    offset = 0
+    # The first fitting entry is usually among the first few: start small, then read more.
+    offset, size = 0, 20
     while True:
-        batch = db.session.scalars(query.limit(CANDIDATE_BATCH).offset(offset)).all()
+        batch = db.session.scalars(query.limit(size).offset(offset)).all()
         yield from batch
-        if len(batch) < CANDIDATE_BATCH:
+        if len(batch) < size:
             return
-        offset += CANDIDATE_BATCH
+        offset += size
+        size = CANDIDATE_BATCH
 
 
 def offer_freed_nights(
@@ -152,6 +194,7 @@ def offer_freed_nights(
     """Offer freed (bed, start, end) ranges to the waitlist; returns the offers made."""
     now = now or utcnow()
     today = region.today(now)
+    horizon = today + dt.timedelta(days=region.setting("booking_horizon_days") + 1)
     offers: list[Offer] = []
     for bed_id, start, end in freed:
         start = max(start, today)
@@ -160,31 +203,40 @@ def offer_freed_nights(
         bed = db.session.get(Bed, bed_id)
         if bed is None or not bed.active:
             continue
+        nights = BedNights(bed, today, max(horizon, end))
         while len(offers) < MAX_OFFERS_PER_RUN:
-            offer = _offer_one(region, bed, start, end, today, now, actor)
+            offer = _offer_one(region, bed, nights, start, end, today, now, actor)
             if offer is None:
                 break
             offers.append(offer)
+            nights.claimed.update(night_range(offer.arrival, offer.departure + nights.turnaround))
     return offers
 
 
-def _offer_one(region, bed, start, end, today, now, actor) -> Offer | None:
-    nights_cache: BedNights | None = None
-    for entry in _candidates(region.id, bed, start, end, today):
+def _offer_one(region, bed, nights: BedNights, start, end, today, now, actor) -> Offer | None:
+    """Offer the first fitting entry a window in the bed's free nights around ``[start, end)``."""
+    runs = nights.free_runs(start, end)
+    if not runs:
+        return None
+    for entry in _candidates(region.id, bed, runs, start, end):
         if not _entry_accepts_bed(entry, bed):
             continue
-        if nights_cache is None:
-            horizon = today + dt.timedelta(days=region.setting("booking_horizon_days") + 1)
-            nights_cache = BedNights(bed, today, max(horizon, end))
         first = max(entry.earliest_arrival, today)
-        taken = _guest_taken_nights(entry.guest_id, first, entry.latest_departure)
-        arrival = nights_cache.earliest(first, entry.latest_departure, entry.nights, taken)
+        arrival = nights.earliest(first, entry.latest_departure, entry.nights, set())
         if arrival is None:
             continue
+        taken = _guest_taken_nights(entry.guest_id, first, entry.latest_departure)
+        if taken:
+            arrival = nights.earliest(first, entry.latest_departure, entry.nights, taken)
+            if arrival is None:
+                continue
         offer = _make_offer(entry, bed, arrival, now, actor)
         if offer is not None:
             return offer
-        nights_cache = None  # a concurrent claim: reload the bed's nights and go on
+        # A concurrent transaction claimed some of these nights: reload them and look again.
+        fresh = BedNights(bed, today, max(nights.end, end))
+        nights.periods, nights.claimed = fresh.periods, fresh.claimed
+        return _offer_one(region, bed, nights, start, end, today, now, actor)
     return None
 
 

@@ -16,6 +16,13 @@ class WaitlistEntry(db.Model):
         sa.CheckConstraint("earliest_arrival < latest_departure", name="window_order"),
         sa.CheckConstraint("nights > 0", name="nights_positive"),
         sa.Index("ix_waitlist_entries_queue", "region_id", "status", "urgent", "created_at"),
+        # PostgreSQL: the matcher's window-overlap lookup over waiting entries (migration 0002).
+        sa.Index(
+            "ix_waitlist_entries_waiting_window",
+            sa.text("daterange(earliest_arrival, latest_departure)"),
+            postgresql_using="gist",
+            postgresql_where=sa.text("status = 'waiting'"),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,7 +35,7 @@ class WaitlistEntry(db.Model):
     nights: Mapped[int]
     reason: Mapped[str] = mapped_column(enum("reason", REASONS))
     funding: Mapped[str] = mapped_column(enum("funding", FUNDINGS))
-    care_profile: Mapped[str | None] = mapped_column(enum("care_profile", CARE_PROFILES))
+    care_profile: Mapped[str] = mapped_column(enum("care_profile", CARE_PROFILES))
     municipalities: Mapped[list] = mapped_column(sa.JSON, default=list)
     features: Mapped[list] = mapped_column(sa.JSON, default=list)
     urgent: Mapped[bool] = mapped_column(default=False)
