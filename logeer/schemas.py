@@ -37,6 +37,11 @@ def Id(**kwargs) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1), **kwargs)
 
 
+def QueryId(**kwargs) -> fields.Integer:
+    """An id in the query string, where every value arrives as text ("7")."""
+    return fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), **kwargs)
+
+
 class Day(fields.Date):
     """A calendar date within a sane range (keeps date arithmetic away from year 1 and 9999)."""
 
@@ -229,7 +234,7 @@ class BedSchema(Schema):
 
 
 class BedQuerySchema(PageQuerySchema):
-    location_id = Id()
+    location_id = QueryId()
 
 
 class PeriodInSchema(Schema):
@@ -388,7 +393,7 @@ class BookingQuerySchema(PageQuerySchema):
     status = Choice(BOOKING_STATUSES)
     from_ = Day(data_key="from")
     to = Day()
-    bed_id = Id()
+    bed_id = QueryId()
 
 
 class ReasonInSchema(Schema):
