@@ -18,6 +18,7 @@ from ..schemas import (
     LocationSchema,
     PeriodInSchema,
     PeriodListSchema,
+    PeriodSchema,
     SearchQuerySchema,
     SearchResultSchema,
     page_of,
@@ -95,9 +96,10 @@ def remove_availability(args, bed_id):
 
 
 @blp.route("/beds/<int:bed_id>/availability", methods=["GET"])
-@blp.response(200, PeriodListSchema)
+@blp.response(200, page_of(PeriodSchema))
 def list_availability(bed_id):
-    return {"items": pool.availability(pool.get_bed(actor(), bed_id))}
+    items = pool.availability(pool.get_bed(actor(), bed_id))
+    return {"items": items, "total": len(items), "page": 1, "per_page": max(len(items), 1)}
 
 
 @blp.route("/beds/<int:bed_id>/closures", methods=["POST"])
