@@ -24,3 +24,59 @@ def _date_add_pg(element, compiler, **kw) -> str:
 def _date_add_sqlite(element, compiler, **kw) -> str:
     day, days = list(element.clauses)
     return f"date({compiler.process(day, **kw)}, '+' || ({compiler.process(days, **kw)}) || ' days')"
+
+
+class days_between(FunctionElement):
+    """Whole days from ``start`` to ``end`` (``end - start``), on both databases."""
+
+    type = sa.Integer()
+    name = "days_between"
+    inherit_cache = True
+
+
+@compiles(days_between, "postgresql")
+def _days_between_pg(element, compiler, **kw) -> str:
+    start, end = list(element.clauses)
+    return f"(CAST({compiler.process(end, **kw)} AS DATE) - CAST({compiler.process(start, **kw)} AS DATE))"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element, compiler, **kw) -> str:
+    start, end = list(element.clauses)
+    return f"CAST(julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}) AS INTEGER)"
+
+
+class least(FunctionElement):
+    """The smaller of two dates (LEAST on PostgreSQL, scalar min() on SQLite)."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "least"
+
+
+class greatest(FunctionElement):
+    """The larger of two dates (GREATEST on PostgreSQL, scalar max() on SQLite)."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "greatest"
+
+
+@compiles(least, "sqlite")
+def _least_sqlite(element, compiler, **kw) -> str:
+    return f"min({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(greatest, "sqlite")
+def _greatest_sqlite(element, compiler, **kw) -> str:
+    return f"max({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(least, "postgresql")
+def _least_pg(element, compiler, **kw) -> str:
+    return f"LEAST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(greatest, "postgresql")
+def _greatest_pg(element, compiler, **kw) -> str:
+    return f"GREATEST({compiler.process(element.clauses, **kw)})"

@@ -1,0 +1,1 @@
+"""Evaluation metrics (one definition of each, see DOMAIN.md), exports and pseudonymisation."""

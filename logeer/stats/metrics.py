@@ -1,0 +1,178 @@
+"""The pilot's metrics, computed in the database with set-based queries.
+
+Definitions (DOMAIN.md): an *available* bed-night is a (bed, night) inside an availability
+period (availability is withdrawn from the day a bed is deactivated, so the periods are the
+history of when a bed was active) and not closed. *Occupied*: an available bed-night claimed by
+a booking in confirmed, checked_in or completed; *pending*: by a requested booking; *held*: by
+an open offer; *closed*: inside an availability period but closed. Occupancy rate = occupied /
+available (None when nothing was available).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from ..booking.sqlfunc import days_between, greatest, least
+from ..extensions import db
+from ..models import AvailabilityPeriod, Bed, BedNight, Booking, Location, Municipality, Organisation
+
+GROUPS = {
+    None: None,
+    "provider": Organisation.id,
+    "location": Location.id,
+    "municipality": Municipality.name,
+    "bed": Bed.id,
+}
+
+
+@dataclass
+class BedNightCounts:
+    offered: int = 0
+    closed: int = 0
+    occupied: int = 0
+    pending: int = 0
+    held: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.offered - self.closed
+
+    @property
+    def occupancy_rate(self) -> float | None:
+        return round(self.occupied / self.available, 4) if self.available else None
+
+    def as_dict(self) -> dict:
+        return {
+            "available_bed_nights": self.available,
+            "occupied_bed_nights": self.occupied,
+            "pending_bed_nights": self.pending,
+            "held_bed_nights": self.held,
+            "closed_bed_nights": self.closed,
+            "occupancy_rate": self.occupancy_rate,
+        }
+
+
+def month_buckets(start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """Calendar months cut to ``[start, end)``: (\"YYYY-MM\", from, to)."""
+    buckets = []
+    cursor = start
+    while cursor < end:
+        nxt = dt.date(cursor.year + (cursor.month == 12), cursor.month % 12 + 1, 1)
+        buckets.append((cursor.strftime("%Y-%m"), cursor, min(nxt, end)))
+        cursor = nxt
+    return buckets
+
+
+def _buckets_subquery(buckets: Sequence[tuple[str, dt.date, dt.date]]):
+    selects = [
+        sa.select(
+            sa.literal(key, sa.String).label("key"),
+            sa.literal(b_start, sa.Date).label("b_start"),
+            sa.literal(b_end, sa.Date).label("b_end"),
+        )
+        for key, b_start, b_end in buckets
+    ]
+    return (selects[0] if len(selects) == 1 else sa.union_all(*selects)).subquery("buckets")
+
+
+def _scope(query: sa.Select, region_id: int, provider_id: int | None, bed_ids: Sequence[int] | None) -> sa.Select:
+    query = (
+        query.join(Location, Location.id == Bed.location_id)
+        .join(Organisation, Organisation.id == Location.organisation_id)
+        .join(Municipality, Municipality.id == Location.municipality_id)
+        .where(Organisation.region_id == region_id)
+    )
+    if provider_id is not None:
+        query = query.where(Organisation.id == provider_id)
+    if bed_ids is not None:
+        query = query.where(Bed.id.in_(list(bed_ids)))
+    return query
+
+
+def bed_nights(
+    region_id: int,
+    start: dt.date,
+    end: dt.date,
+    *,
+    by: str | None = None,
+    monthly: bool = False,
+    provider_id: int | None = None,
+    bed_ids: Sequence[int] | None = None,
+) -> dict[tuple, BedNightCounts]:
+    """Bed-night counts for nights ``[start, end)``, keyed by (group, month) (None where not asked)."""
+    if end <= start:
+        return {}
+    buckets = month_buckets(start, end) if monthly else [("all", start, end)]
+    b = _buckets_subquery(buckets)
+    group_col = GROUPS[by]
+    group_expr = group_col if group_col is not None else sa.literal(None)
+    result: dict[tuple, BedNightCounts] = defaultdict(BedNightCounts)
+
+    def key(group, bucket):
+        return (group if by else None, bucket if monthly else None)
+
+    offered = _scope(
+        sa.select(
+            group_expr.label("grp"),
+            b.c.key,
+            sa.func.sum(
+                days_between(greatest(AvailabilityPeriod.start, b.c.b_start), least(AvailabilityPeriod.end, b.c.b_end))
+            ),
+        )
+        .select_from(AvailabilityPeriod)
+        .join(b, sa.and_(AvailabilityPeriod.start < b.c.b_end, AvailabilityPeriod.end > b.c.b_start))
+        .join(Bed, Bed.id == AvailabilityPeriod.bed_id),
+        region_id, provider_id, bed_ids,
+    ).group_by(group_expr, b.c.key)
+    for grp, bucket, nights in db.session.execute(offered):
+        result[key(grp, bucket)].offered += int(nights or 0)
+
+    inside_availability = (
+        sa.select(AvailabilityPeriod.id)
+        .where(
+            AvailabilityPeriod.bed_id == BedNight.bed_id,
+            AvailabilityPeriod.start <= BedNight.night,
+            AvailabilityPeriod.end > BedNight.night,
+        )
+        .exists()
+    )
+    category = sa.case(
+        (BedNight.kind == "closure", "closed"),
+        (BedNight.offer_id.is_not(None), "held"),
+        (Booking.status == "requested", "pending"),
+        (Booking.status.in_(("confirmed", "checked_in", "completed")), "occupied"),
+        else_="other",
+    )
+    claims = _scope(
+        sa.select(group_expr.label("grp"), b.c.key, category.label("category"), sa.func.count())
+        .select_from(BedNight)
+        .join(b, sa.and_(BedNight.night >= b.c.b_start, BedNight.night < b.c.b_end))
+        .join(Bed, Bed.id == BedNight.bed_id)
+        .outerjoin(Booking, Booking.id == BedNight.booking_id)
+        .where(BedNight.kind != "turnaround", inside_availability),
+        region_id, provider_id, bed_ids,
+    ).group_by(group_expr, b.c.key, category)
+    for grp, bucket, cat, count in db.session.execute(claims):
+        if cat != "other":
+            counts = result[key(grp, bucket)]
+            setattr(counts, cat, getattr(counts, cat) + count)
+    return dict(result)
+
+
+def totals(region_id: int, start: dt.date, end: dt.date, **kwargs) -> BedNightCounts:
+    """Region-wide (or provider/bed-limited) bed-night counts for ``[start, end)``."""
+    return bed_nights(region_id, start, end, **kwargs).get((None, None), BedNightCounts())
+
+
+@dataclass
+class Requests:
+    """Demand in a range: requests created in it, and what became of them."""
+
+    requests: int = 0
+    placed: int = 0
+    unmet: int = 0
+    by_outcome: dict[str, int] = field(default_factory=dict)
