@@ -88,6 +88,24 @@ def _guest_taken_nights(guest_id: int, start: dt.date, end: dt.date) -> set[dt.d
     )
 
 
+def _refused_nights(entry_id: int, bed_id: int) -> set[dt.date]:
+    """Nights of this bed in offers the entry declined or let expire: never offered to it again."""
+    refused: set[dt.date] = set()
+    for arrival, departure in db.session.execute(
+        sa.select(Offer.arrival, Offer.departure).where(
+            Offer.waitlist_entry_id == entry_id, Offer.bed_id == bed_id, Offer.status.in_(("declined", "expired"))
+        )
+    ):
+        refused.update(night_range(arrival, departure))
+    return refused
+
+
+def _last_departure(region: Region, entry: WaitlistEntry, today: dt.date) -> dt.date:
+    """The entry's latest departure, cut so that the arrival stays within the booking horizon."""
+    horizon_end = today + dt.timedelta(days=region.setting("booking_horizon_days") + entry.nights)
+    return min(entry.latest_departure, horizon_end)
+
+
 def _entry_accepts_bed(entry: WaitlistEntry, bed: Bed) -> bool:
     if entry.municipalities and bed.location.municipality.name not in entry.municipalities:
         return False
@@ -222,12 +240,14 @@ def _offer_one(region, bed, nights: BedNights, start, end, today, now, actor) ->
         if not _entry_accepts_bed(entry, bed):
             continue
         first = max(entry.earliest_arrival, today)
-        arrival = nights.earliest(first, entry.latest_departure, entry.nights, set())
+        last = _last_departure(region, entry, today)
+        arrival = nights.earliest(first, last, entry.nights, set())
         if arrival is None:
             continue
-        taken = _guest_taken_nights(entry.guest_id, first, entry.latest_departure)
+        # Neither nights the guest already stays elsewhere, nor nights of this bed the entry refused.
+        taken = _guest_taken_nights(entry.guest_id, first, last) | _refused_nights(entry.id, bed.id)
         if taken:
-            arrival = nights.earliest(first, entry.latest_departure, entry.nights, taken)
+            arrival = nights.earliest(first, last, entry.nights, taken)
             if arrival is None:
                 continue
         offer = _make_offer(entry, bed, arrival, now, actor)
@@ -247,11 +267,12 @@ def offer_for_entry(entry: WaitlistEntry, *, now: dt.datetime | None = None, act
     today = region.today(now)
     guest = db.session.get(Guest, entry.guest_id)
     first = max(entry.earliest_arrival, today)
-    taken = _guest_taken_nights(entry.guest_id, first, entry.latest_departure)
+    last = _last_departure(region, entry, today)
+    taken = _guest_taken_nights(entry.guest_id, first, last)
     length = dt.timedelta(days=entry.nights)
     preference = {name: i for i, name in enumerate(entry.municipalities or ())}
     arrival = first
-    while arrival + length <= entry.latest_departure:
+    while arrival + length <= last:
         departure = arrival + length
         if not any(n in taken for n in night_range(arrival, departure)):
             beds = free_beds(
