@@ -6,6 +6,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from .booking import accounts
+from .booking.bookings import age_band
 from .booking.claims import claim_bed_nights, claim_guest_nights
 from .extensions import db
 from .models import AvailabilityPeriod, Bed, Booking, Closure, Guest, Location, Organisation, Region, User
@@ -107,6 +108,7 @@ def seed_demo() -> tuple[Region, list[tuple[str, str, str]], bool]:
             planned_departure=arrival + dt.timedelta(days=nights), status=status, reason=reason, funding="wlz",
             created_at=utcnow() - dt.timedelta(days=max(14, 14 - start)),
             confirmed_at=utcnow() if status != "requested" else None,
+            guest_age_band=age_band(guest.birth_year, arrival),
         )
         db.session.add(booking)
         db.session.flush()

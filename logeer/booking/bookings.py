@@ -18,6 +18,15 @@ from .pool import get_bed
 from .search import is_bed_free
 
 
+def age_band(birth_year: int | None, on: dt.date) -> str | None:
+    """The 5-year age band (e.g. "80-84") of someone born in ``birth_year``, in the year of ``on``."""
+    if birth_year is None:
+        return None
+    age = on.year - birth_year
+    low = age - age % 5
+    return f"{low}-{low + 4}"
+
+
 def check_stay_rules(region, arrival: dt.date, departure: dt.date, *, today: dt.date) -> None:
     """The region's bounds on a stay: order of dates, not in the past, horizon, length."""
     if departure <= arrival:
@@ -110,6 +119,7 @@ def create_booking(
         funding=funding,
         stay_type=stay_type,
         notes=notes,
+        guest_age_band=age_band(guest.birth_year, arrival),
         waitlist_entry_id=offer.waitlist_entry_id if offer is not None else None,
     )
     db.session.add(booking)

@@ -3,6 +3,7 @@ from .audit import AuditEntry
 from .beds import AvailabilityPeriod, Bed, BedCareProfile, BedFeature, BedNight, Closure, Location
 from .bookings import Booking
 from .guests import Guest, GuestNight
+from .jobs import JobRun
 from .organisations import Organisation
 from .outbox import OutboxMessage
 from .regions import Municipality, Region
@@ -11,6 +12,6 @@ from .waitlist import Offer, WaitlistEntry
 
 __all__ = [
     "ApiToken", "AuditEntry", "AvailabilityPeriod", "Bed", "BedCareProfile", "BedFeature", "BedNight",
-    "Booking", "Closure", "Guest", "GuestNight", "Location", "LoginFailure", "Municipality",
+    "Booking", "Closure", "Guest", "GuestNight", "JobRun", "Location", "LoginFailure", "Municipality",
     "Offer", "Organisation", "OutboxMessage", "Region", "User", "WaitlistEntry",
 ]

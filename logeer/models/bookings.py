@@ -54,6 +54,8 @@ class Booking(db.Model):
     funding: Mapped[str] = mapped_column(enum("funding", FUNDINGS))
     stay_type: Mapped[str] = mapped_column(enum("stay_type", STAY_TYPES), default="planned")
     notes: Mapped[str | None] = mapped_column(sa.Text)
+    # The guest's 5-year age band at arrival, kept for statistics after personal data is erased.
+    guest_age_band: Mapped[str | None] = mapped_column(sa.String(16))
     status_reason: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
