@@ -27,6 +27,7 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAIL_URL": os.environ.get("LOGEER_MAIL_URL", "console"),
         "MAIL_FROM": os.environ.get("LOGEER_MAIL_FROM", "logeer@localhost"),
+        "MAIL_MAX_ATTEMPTS": int(os.environ.get("LOGEER_MAIL_MAX_ATTEMPTS", "8")),
         "BASE_URL": os.environ.get("LOGEER_BASE_URL", "http://127.0.0.1:5000"),
         "TOKEN_TTL_HOURS": int(os.environ.get("LOGEER_TOKEN_TTL_HOURS", "12")),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGEER_LOGIN_MAX_FAILURES", "5")),

@@ -17,6 +17,88 @@ log = logging.getLogger(__name__)
 JobFunction = Callable[[dt.datetime], int]
 
 
+def claim_period(job: str, period: str) -> bool:
+    """Record that ``job`` ran for ``period``; False when it already did (any process, any time)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from .models import JobRun
+
+    try:
+        with db.session.begin_nested():
+            db.session.add(JobRun(job=job, period=period))
+    except IntegrityError:
+        return False
+    return True
+
+
+def _regions():
+    import sqlalchemy as sa
+
+    from .models import Region
+
+    return list(db.session.scalars(sa.select(Region).order_by(Region.id)))
+
+
+def _due(region, now: dt.datetime) -> bool:
+    """True once the region's local clock has passed its daily_summary_time (DST-proof)."""
+    hour, minute = (int(part) for part in region.setting("daily_summary_time").split(":"))
+    return now.astimezone(region.tz).time() >= dt.time(hour, minute)
+
+
+def daily_summary(now: dt.datetime, force: bool = False) -> int:
+    """Queue each region's daily summaries once per local date, at or after the set time."""
+    from .notify.summaries import queue_daily_summaries
+
+    queued = 0
+    for region in _regions():
+        if not (force or _due(region, now)):
+            continue
+        if claim_period("daily_summary", f"region:{region.id}:{region.today(now).isoformat()}"):
+            queued += queue_daily_summaries(region, now)
+    return queued
+
+
+def send_outbox(now: dt.datetime) -> int:
+    """Deliver due e-mails from the outbox, with retries."""
+    from .notify.outbox import send_outbox as run
+
+    return run(now)
+
+
+def pending_reminders(now: dt.datetime) -> int:
+    """Remind providers (once) of requests unanswered for the region's pending_reminder_hours."""
+    import sqlalchemy as sa
+
+    from .models import Booking
+    from .notify.summaries import queue_pending_reminder
+
+    queued = 0
+    for region in _regions():
+        hours = region.setting("pending_reminder_hours")
+        due = db.session.scalars(
+            sa.select(Booking)
+            .where(
+                Booking.region_id == region.id,
+                Booking.status == "requested",
+                Booking.reminded_at.is_(None),
+                Booking.created_at <= now - dt.timedelta(hours=hours),
+            )
+            .order_by(Booking.id)
+            .with_for_update(of=Booking, skip_locked=True)
+        ).all()
+        for booking in due:
+            booking.reminded_at = now
+            queued += queue_pending_reminder(booking, hours)
+    return queued
+
+
+def purge_personal_data(now: dt.datetime) -> int:
+    """Erase personal data of guests whose last stay ended more than retention_days ago."""
+    from .booking.guests import erase_expired_guests
+
+    return sum(erase_expired_guests(region, now) for region in _regions())
+
+
 def expire_offers(now: dt.datetime) -> int:
     """Expire unanswered offers and pass their nights to the next waitlist entry."""
     from .booking.waitlist import expire_offers as run
@@ -32,16 +114,25 @@ def expire_waitlist(now: dt.datetime) -> int:
 
 
 JOBS: dict[str, JobFunction] = {
+    "daily_summary": daily_summary,
     "expire_offers": expire_offers,
     "expire_waitlist": expire_waitlist,
+    "send_outbox": send_outbox,
+    "pending_reminders": pending_reminders,
+    "purge_personal_data": purge_personal_data,
 }
 
 
-def run_job(name: str, now: dt.datetime | None = None) -> int:
-    """Run one job in its own transaction; returns how many items it handled."""
+def run_job(name: str, now: dt.datetime | None = None, *, manual: bool = False) -> int:
+    """Run one job in its own transaction; returns how many items it handled.
+
+    ``manual`` (the run-once command) runs a time-of-day job even before its time; it still
+    runs at most once per period.
+    """
     now = now or utcnow()
     try:
-        handled = JOBS[name](now)
+        job = JOBS[name]
+        handled = job(now, force=True) if manual and name in TIME_OF_DAY_JOBS else job(now)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -50,6 +141,8 @@ def run_job(name: str, now: dt.datetime | None = None) -> int:
     log.info("job %s ran as of %s: %s handled", name, now.isoformat(), handled)
     return handled
 
+
+TIME_OF_DAY_JOBS = {"daily_summary", "weekly_evaluation"}
 
 jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
 
@@ -71,14 +164,22 @@ def _parse_now(value: str | None) -> dt.datetime | None:
 @click.option("--now", "now_text", help="Run as if at this moment (ISO 8601 with offset).")
 def run_once(name: str, now_text: str | None) -> None:
     """Run one job now (or as if at --now)."""
-    handled = run_job(name, _parse_now(now_text))
+    try:
+        handled = run_job(name, _parse_now(now_text), manual=True)
+    except Exception as exc:
+        raise click.ClickException(f"{name} failed: {exc}") from exc
     click.echo(f"{name}: {handled} handled")
 
 
 # name -> APScheduler trigger arguments; times are in the region's time zone (Europe/Amsterdam).
 SCHEDULE: dict[str, dict] = {
+    # Time-of-day jobs tick every 5 minutes and act once the region's local time has come.
+    "daily_summary": {"trigger": "cron", "minute": "*/5"},
+    "send_outbox": {"trigger": "interval", "minutes": 1},
     "expire_offers": {"trigger": "interval", "minutes": 5},
+    "pending_reminders": {"trigger": "interval", "minutes": 15},
     "expire_waitlist": {"trigger": "cron", "hour": 0, "minute": 15},
+    "purge_personal_data": {"trigger": "cron", "hour": 2, "minute": 30},
 }
 
 
@@ -103,13 +204,20 @@ def build_scheduler(app: Flask, schedule: dict[str, dict] | None = None, timezon
 
 
 @jobs_cli.command("run")
-def run_scheduler() -> None:
-    """Run the scheduler in this process until stopped (SIGINT or SIGTERM)."""
+@click.option("--interval", type=click.IntRange(1, 3600), default=None,
+              help="Run every job every N seconds instead of on its schedule (demos and tests).")
+def run_scheduler(interval: int | None) -> None:
+    """Run the scheduler in this process until stopped (SIGINT or SIGTERM).
+
+    Run exactly one scheduler per deployment; a second one would do no harm (every job is
+    idempotent) but no good either.
+    """
     import signal
 
     from flask import current_app
 
-    scheduler = build_scheduler(current_app._get_current_object())
+    schedule = {name: {"trigger": "interval", "seconds": interval} for name in SCHEDULE} if interval else None
+    scheduler = build_scheduler(current_app._get_current_object(), schedule)
 
     def stop(signum, frame) -> None:
         log.info("scheduler stopping (signal %s)", signum)

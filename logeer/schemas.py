@@ -115,6 +115,8 @@ class MeSchema(Schema):
     role = fields.String()
     organisation_id = fields.Integer()
     region_id = fields.Integer()
+    locale = fields.String()
+    wants_daily_summary = fields.Boolean()
 
 
 class OrganisationInSchema(Schema):
@@ -474,3 +476,26 @@ class OfferQuerySchema(PageQuerySchema):
     status = Choice(OFFER_STATUSES)
 
 
+
+
+# Own settings and the outbox ------------------------------------------------------------------------
+class MePatchSchema(Schema):
+    wants_daily_summary = StrictBoolean()
+    locale = Choice(("nl", "en"))
+
+
+class OutboxMessageSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    recipient = fields.String()
+    subject = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+    next_attempt_at = fields.DateTime()
+
+
+class OutboxQuerySchema(PageQuerySchema):
+    status = Choice(("pending", "sent", "failed"))

@@ -5,10 +5,10 @@ from flask import Flask, request
 from flask_login import current_user
 
 from ..extensions import api, csrf
-from . import auth, bookings, guests, pool, waitlist
+from . import auth, bookings, guests, outbox, pool, waitlist
 from .auth import bearer_token
 
-BLUEPRINTS = (auth.blp, pool.blp, guests.blp, bookings.blp, waitlist.blp)
+BLUEPRINTS = (auth.blp, pool.blp, guests.blp, bookings.blp, waitlist.blp, outbox.blp)
 
 
 def _csrf_for_session_calls() -> None:

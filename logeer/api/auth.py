@@ -8,6 +8,7 @@ from ..booking import accounts
 from ..booking.errors import InvalidCredentials
 from ..extensions import db
 from ..schemas import (
+    MePatchSchema,
     MeSchema,
     OrganisationInSchema,
     OrganisationQuerySchema,
@@ -69,6 +70,16 @@ def delete_token():
 def me():
     """Who am I."""
     return actor()
+
+
+@blp.route("/me", methods=["PATCH"])
+@blp.arguments(MePatchSchema)
+@blp.response(200, MeSchema)
+def update_me(data):
+    """Change one's own settings: daily summary e-mail on or off, language."""
+    user = accounts.update_own_settings(actor(), data)
+    commit()
+    return user
 
 
 @blp.route("/organisations", methods=["POST"])

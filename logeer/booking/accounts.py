@@ -87,6 +87,15 @@ def _revoke_all_tokens(user: User) -> None:
     )
 
 
+def update_own_settings(user: User, changes: dict[str, Any]) -> User:
+    """A user's own preferences: the daily summary e-mail and the language."""
+    for key in ("wants_daily_summary", "locale"):
+        if key in changes:
+            setattr(user, key, changes[key])
+    audit.record(user, "settings_changed", "user", user.id, **changes)
+    return user
+
+
 # Organisations and users ---------------------------------------------------------------------
 def _require_coordinator(user: User) -> None:
     if user.role != "coordinator":

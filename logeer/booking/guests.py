@@ -57,3 +57,60 @@ def list_guests(user: User) -> sa.Select:
     if user.role != "referrer":
         raise Forbidden()
     return query.where(Guest.organisation_id == user.organisation_id).order_by(Guest.created_at.desc(), Guest.id.desc())
+
+
+def erase_expired_guests(region, now) -> int:
+    """Erase name, birth year and contact data of guests inactive for the retention period.
+
+    A guest is inactive when they have no active booking or open waitlist entry and their last
+    stay (or waitlist window) ended more than ``retention_days`` ago. Bookings keep their
+    pseudonymous facts (dates, age band, reason, funding); free-text notes go too, since they
+    may name people. Returns the number of guests erased.
+    """
+    import datetime as dt
+
+    from ..models import Booking, WaitlistEntry
+
+    cutoff = region.today(now) - dt.timedelta(days=region.setting("retention_days"))
+    active_booking = (
+        sa.select(Booking.id)
+        .where(Booking.guest_id == Guest.id, Booking.status.in_(("requested", "confirmed", "checked_in")))
+        .exists()
+    )
+    open_entry = (
+        sa.select(WaitlistEntry.id)
+        .where(WaitlistEntry.guest_id == Guest.id, WaitlistEntry.status.in_(("waiting", "offered")))
+        .exists()
+    )
+    recent_stay = (
+        sa.select(Booking.id).where(Booking.guest_id == Guest.id, Booking.planned_departure > cutoff).exists()
+    )
+    recent_entry = (
+        sa.select(WaitlistEntry.id)
+        .where(WaitlistEntry.guest_id == Guest.id, WaitlistEntry.latest_departure > cutoff)
+        .exists()
+    )
+    created_before = dt.datetime.combine(cutoff, dt.time(), tzinfo=region.tz)
+    guests = db.session.scalars(
+        sa.select(Guest)
+        .where(
+            Guest.region_id == region.id,
+            Guest.erased_at.is_(None),
+            Guest.created_at < created_before,
+            ~active_booking,
+            ~open_entry,
+            ~recent_stay,
+            ~recent_entry,
+        )
+        .with_for_update(of=Guest, skip_locked=True)
+    ).all()
+    for guest in guests:
+        guest.name = guest.birth_year = None
+        guest.caregiver_name = guest.caregiver_email = guest.caregiver_phone = None
+        guest.erased_at = now
+        db.session.execute(
+            sa.update(Booking).where(Booking.guest_id == guest.id).values(notes=None, status_reason=None)
+        )
+        audit.record(None, "guest_erased", "guest", guest.id, region_id=region.id, guest_id=guest.id)
+    db.session.flush()
+    return len(guests)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, render_template
+from jinja2 import TemplateNotFound
 
 from ..extensions import db
 from ..models import OutboxMessage
@@ -14,21 +15,43 @@ def queue_email(
     kind: str,
     region_id: int | None,
     dedupe_key: str | None = None,
+    locale: str = "nl",
     **context,
 ) -> OutboxMessage:
-    """Render ``templates/email/<template>.{txt,html}`` and add it to the outbox (sent after commit)."""
+    """Render ``templates/email/<template>.<locale>.{txt,html}`` into the outbox (sent after commit).
+
+    The first line of the text template is ``Subject: ...``; Dutch is used when no template
+    exists in the recipient's language.
+    """
     context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
-    text = render_template(f"email/{template}.txt", **context)
-    subject, _, body = text.partition("\n\n")
-    html = render_template(f"email/{template}.html", subject=subject.strip(), **context)
+    name = _localised(template, locale)
+    text = render_template(f"email/{name}.txt", **context)
+    subject_line, _, body = text.partition("\n\n")
+    subject = subject_line.strip().removeprefix("Subject:").strip()
+    html = render_template(f"email/{name}.html", subject=subject, **context)
     message = OutboxMessage(
         region_id=region_id,
         kind=kind,
         dedupe_key=dedupe_key,
         recipient=recipient,
-        subject=subject.strip().removeprefix("Subject:").strip(),
+        subject=subject,
         body_text=body.strip() + "\n",
         body_html=html,
     )
     db.session.add(message)
     return message
+
+
+def _localised(template: str, locale: str) -> str:
+    """``offer_created`` -> ``offer_created.en`` when that template exists, else ``offer_created.nl``."""
+    candidate = f"{template}.{locale}"
+    try:
+        current_app.jinja_env.get_template(f"email/{candidate}.txt")
+    except TemplateNotFound:
+        return f"{template}.nl"
+    return candidate
+
+
+def percent(value: float | None) -> str:
+    """0.4321 -> '43%'; None -> '–' (nothing was available)."""
+    return "–" if value is None else f"{round(value * 100)}%"

@@ -11,6 +11,7 @@ def notify_offer_created(offer: Offer, recipient: User) -> None:
     queue_email(
         recipient=recipient.email,
         template="offer_created",
+        locale=recipient.locale,
         kind="offer_created",
         region_id=offer.region_id,
         dedupe_key=f"offer_created:{offer.id}",

@@ -1,0 +1,72 @@
+"""The daily summary e-mails and pending-request reminders (references only, never names)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Booking, Organisation, Region, User
+from ..stats.daily import daily_figures
+from . import percent, queue_email
+
+
+def _recipients(region_id: int, kind: str, organisation_id: int | None = None, daily: bool = False) -> list[User]:
+    query = (
+        sa.select(User)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(Organisation.region_id == region_id, Organisation.kind == kind, User.active.is_(True))
+        .order_by(User.id)
+    )
+    if organisation_id is not None:
+        query = query.where(Organisation.id == organisation_id)
+    if daily:
+        query = query.where(User.wants_daily_summary.is_(True))
+    return list(db.session.scalars(query))
+
+
+def queue_daily_summaries(region: Region, now: dt.datetime) -> int:
+    """One summary per coordinator (whole pool) and per provider user (own beds) for today."""
+    today = region.today(now)
+    queued = 0
+    region_figures = daily_figures(region, now)
+    for user in _recipients(region.id, "coordinator", daily=True):
+        queue_email(
+            recipient=user.email, template="daily_summary", kind="daily_summary", region_id=region.id,
+            dedupe_key=f"daily_summary:{today.isoformat()}:user:{user.id}", locale=user.locale,
+            f=region_figures, region=region, scope=None, percent=percent,
+        )
+        queued += 1
+    providers = db.session.scalars(
+        sa.select(Organisation).where(Organisation.region_id == region.id, Organisation.kind == "provider")
+        .order_by(Organisation.id)
+    )
+    for provider in providers:
+        users = _recipients(region.id, "provider", provider.id, daily=True)
+        if not users:
+            continue
+        figures = daily_figures(region, now, provider_id=provider.id)
+        for user in users:
+            queue_email(
+                recipient=user.email, template="daily_summary", kind="daily_summary", region_id=region.id,
+                dedupe_key=f"daily_summary:{today.isoformat()}:user:{user.id}", locale=user.locale,
+                f=figures, region=region, scope=provider.name, percent=percent,
+            )
+            queued += 1
+    return queued
+
+
+def queue_pending_reminder(booking: Booking, hours: int) -> int:
+    """Remind the bed's provider once of an unanswered request, and tell the coordinator."""
+    region_id = booking.region_id
+    provider_id = booking.bed.location.organisation_id
+    queued = 0
+    for kind, org_id in (("provider", provider_id), ("coordinator", None)):
+        for user in _recipients(region_id, kind, org_id):
+            queue_email(
+                recipient=user.email, template="pending_reminder", kind="pending_reminder", region_id=region_id,
+                dedupe_key=f"pending_reminder:{booking.id}:user:{user.id}", locale=user.locale,
+                booking=booking, hours=hours, for_coordinator=kind == "coordinator",
+            )
+            queued += 1
+    return queued
