@@ -2,16 +2,18 @@
 from .audit import AuditEntry
 from .beds import AvailabilityPeriod, Bed, BedCareProfile, BedFeature, BedNight, Closure, Location
 from .bookings import Booking
+from .calendar_feeds import CalendarFeedToken
 from .guests import Guest, GuestNight
 from .jobs import JobRun
 from .organisations import Organisation
 from .outbox import OutboxMessage
 from .regions import Municipality, Region
+from .surveys import SurveyAnswer, SurveyInvitation
 from .users import ApiToken, LoginFailure, User
 from .waitlist import Offer, WaitlistEntry
 
 __all__ = [
     "ApiToken", "AuditEntry", "AvailabilityPeriod", "Bed", "BedCareProfile", "BedFeature", "BedNight",
-    "Booking", "Closure", "Guest", "GuestNight", "JobRun", "Location", "LoginFailure", "Municipality",
-    "Offer", "Organisation", "OutboxMessage", "Region", "User", "WaitlistEntry",
+    "Booking", "CalendarFeedToken", "Closure", "Guest", "GuestNight", "JobRun", "Location", "LoginFailure", "Municipality",
+    "Offer", "Organisation", "OutboxMessage", "Region", "SurveyAnswer", "SurveyInvitation", "User", "WaitlistEntry",
 ]
