@@ -1,7 +1,7 @@
 """E-mail composition: every message is queued in the outbox inside the current transaction."""
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import current_app
 from jinja2 import TemplateNotFound
 
 from ..extensions import db
@@ -25,10 +25,10 @@ def queue_email(
     """
     context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
     name = _localised(template, locale)
-    text = render_template(f"email/{name}.txt", **context)
+    text = _render(f"email/{name}.txt", context)
     subject_line, _, body = text.partition("\n\n")
     subject = subject_line.strip().removeprefix("Subject:").strip()
-    html = render_template(f"email/{name}.html", subject=subject, **context)
+    html = _render(f"email/{name}.html", {**context, "subject": subject})
     message = OutboxMessage(
         region_id=region_id,
         kind=kind,
@@ -40,6 +40,11 @@ def queue_email(
     )
     db.session.add(message)
     return message
+
+
+def _render(template: str, context: dict) -> str:
+    """Render without the web pages' context processors: e-mails know no request or user."""
+    return current_app.jinja_env.get_template(template).render(**context)
 
 
 def _localised(template: str, locale: str) -> str:
