@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     api.init_app(app)
     app.register_blueprint(ops.bp)
+    web.i18n.init_app(app)
     web.init_app(app)
     register_error_handlers(app, html_handler=web.error_page)
     cli.init_app(app)

@@ -10,6 +10,7 @@ from .models import User
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
+    login_manager.login_view = "web.login"
 
     @app.before_request
     def _forget_previous_user() -> None:

@@ -1,0 +1,34 @@
+/* logeer: small progressive enhancements. Every page works without JavaScript. */
+(function () {
+  "use strict";
+
+  // Put keyboard and screen-reader focus on the error summary (or confirmation) after a form was sent.
+  function focusFirst(root) {
+    var target = (root || document).querySelector("[data-focus-on-load]");
+    if (target) { target.focus(); }
+  }
+
+  // Booking and waitlist forms: show the 'new guest' fields only when 'new guest' is chosen.
+  function wireNewGuest(root) {
+    (root || document).querySelectorAll("select[data-new-guest-toggle]").forEach(function (select) {
+      var form = select.form;
+      var group = form && form.querySelector("[data-new-guest]");
+      if (!group) { return; }
+      var update = function () { group.hidden = select.value !== "new"; };
+      select.addEventListener("change", update);
+      update();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    focusFirst(document);
+    wireNewGuest(document);
+  });
+
+  // After htmx replaced part of the page: move focus to the new heading so the change is announced.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = document.querySelector("[data-focus-on-load]") || document.querySelector("[data-focus-after-swap]");
+    if (target) { target.focus(); }
+    wireNewGuest(document);
+  });
+})();

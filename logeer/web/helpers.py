@@ -1,0 +1,105 @@
+"""Small helpers shared by the page blueprints: access by role, domain errors on forms, redirects."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import redirect, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from ..booking.errors import DomainError, Forbidden
+from ..extensions import db
+from ..models import User
+
+HOME_ENDPOINTS = {
+    "referrer": "referrer.search_beds",
+    "provider": "provider.calendar",
+    "coordinator": "coordinator.overview",
+    "evaluator": "evaluator.dashboard",
+}
+
+
+def acting_user() -> User:
+    """The logged-in user as a plain model object, to hand to the domain."""
+    return current_user._get_current_object()
+
+
+def role_required(*roles: str) -> Callable:
+    """Only logged-in users with one of ``roles`` may open the page (403 otherwise)."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any):
+            if current_user.role not in roles:
+                raise Forbidden()
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def home_url(user: User) -> str:
+    """The main page of the user's role."""
+    return url_for(HOME_ENDPOINTS.get(user.role, "web.index"))
+
+
+def safe_next(default: str) -> str:
+    """The ``next`` target when it is a path on this site, else ``default`` (no open redirects)."""
+    target = (request.values.get("next") or "").strip()
+    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc or "\\" in target:
+        return default
+    return target.rstrip("?") or default
+
+
+def back(default_endpoint: str, **values: Any):
+    """Redirect to the page the form came from (``next``), or to ``default_endpoint``."""
+    return redirect(safe_next(url_for(default_endpoint, **values)))
+
+
+def _messages(value: Any) -> list[tuple[str | None, str]]:
+    """Flatten a domain/marshmallow error structure to (leaf field name, message) pairs."""
+    if isinstance(value, dict):
+        found: list[tuple[str | None, str]] = []
+        for key, inner in value.items():
+            for name, message in _messages(inner):
+                found.append((name or key, message))
+        return found
+    if isinstance(value, (list, tuple)):
+        return [pair for item in value for pair in _messages(item)]
+    return [(None, str(value))]
+
+
+def show_errors(form: FlaskForm, error: DomainError | None = None, *, fields: dict | None = None,
+                aliases: dict[str, str] | None = None) -> bool:
+    """Put an error's field messages next to the form's fields, and its message above the form.
+
+    Rolls the transaction back: a refused form changes nothing. True when a field got a message.
+    """
+    db.session.rollback()
+    aliases = aliases or {}
+    placed = False
+    for name, message in _messages(fields if fields is not None else (error.fields or {}) if error else {}):
+        field = form._fields.get(aliases.get(name or "", name or ""))
+        if field is not None and field.type not in ("HiddenField", "CSRFTokenField"):
+            field.errors = [*field.errors, message]
+            placed = True
+        elif error is None:
+            form.form_errors.append(message)
+    if error is not None:
+        form.form_errors.append(error.message)
+    return placed
+
+
+def date_or_none(value: str | None) -> dt.date | None:
+    """A ``YYYY-MM-DD`` query value as a date, or None."""
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
