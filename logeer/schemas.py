@@ -418,6 +418,9 @@ class AuditEntrySchema(Schema):
 
 class HistorySchema(Schema):
     items = fields.List(fields.Nested(AuditEntrySchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
 
 
 # Waitlist and offers ---------------------------------------------------------------------------------

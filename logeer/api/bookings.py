@@ -99,4 +99,5 @@ def no_show(booking_id):
 @blp.route("/bookings/<int:booking_id>/history", methods=["GET"])
 @blp.response(200, HistorySchema)
 def history(booking_id):
-    return {"items": bookings.history(actor(), booking_id)}
+    items = bookings.history(actor(), booking_id)
+    return {"items": items, "total": len(items), "page": 1, "per_page": max(len(items), 1)}

@@ -37,6 +37,9 @@ def claim_bed_nights(
         {"bed_id": bed_id, "night": n, "kind": "turnaround", **owner}
         for n in night_range(end, end + dt.timedelta(days=turnaround_days))
     ]
+    if not rows:
+        # An executemany with no rows would insert one row of NULLs (and fail as a conflict).
+        return
     try:
         with db.session.begin_nested():
             db.session.execute(sa.insert(BedNight), rows)
