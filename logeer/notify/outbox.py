@@ -61,7 +61,7 @@ def send_outbox(now: dt.datetime) -> int:
                 continue
             try:
                 transport.send(build_message(row, mail_from))
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:  # this message's fault
                 row.attempts += 1
                 row.last_error = str(exc)[:1000]
                 if row.attempts >= max_attempts:
@@ -71,9 +71,9 @@ def send_outbox(now: dt.datetime) -> int:
                     row.next_attempt_at = now + retry_delay(row.attempts)
                 db.session.commit()
                 continue
-            except (smtplib.SMTPException, OSError) as exc:
+            except (smtplib.SMTPException, OSError) as exc:  # the server's (or our set-up's) fault
                 db.session.rollback()
-                log.warning("mail server went away mid-batch, the rest waits: %s", exc)
+                log.warning("mail server refused or went away, the rest waits: %s", exc)
                 break
             row.status = "sent"
             row.sent_at = now

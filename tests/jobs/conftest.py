@@ -78,7 +78,7 @@ def _authenticator(server, session, envelope, mechanism, auth_data):
 @pytest.fixture
 def smtp_with_auth(app):
     """An SMTP server that requires AUTH LOGIN/PLAIN (without TLS, for the test only)."""
-    server = SmtpServer(authenticator=_authenticator, auth_require_tls=False)
+    server = SmtpServer(authenticator=_authenticator, auth_required=True, auth_require_tls=False)
     server.start()
     previous = app.config["MAIL_URL"]
     yield server
