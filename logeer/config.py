@@ -24,6 +24,8 @@ def from_environment(instance_path: str) -> dict:
     return {
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        # Key of the guest pseudonyms in exports (HMAC-SHA256); falls back to SECRET_KEY.
+        "PSEUDONYM_KEY": os.environ.get("LOGEER_PSEUDONYM_KEY") or None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAIL_URL": os.environ.get("LOGEER_MAIL_URL", "console"),
         "MAIL_FROM": os.environ.get("LOGEER_MAIL_FROM", "logeer@localhost"),

@@ -113,6 +113,13 @@ def expire_waitlist(now: dt.datetime) -> int:
     return run(now)
 
 
+def survey_invitations(now: dt.datetime) -> int:
+    """Queue the caregiver questionnaires that are due (before and after a stay); never twice."""
+    from .surveys import send_due_invitations
+
+    return send_due_invitations(now)
+
+
 JOBS: dict[str, JobFunction] = {
     "daily_summary": daily_summary,
     "expire_offers": expire_offers,
@@ -120,6 +127,7 @@ JOBS: dict[str, JobFunction] = {
     "send_outbox": send_outbox,
     "pending_reminders": pending_reminders,
     "purge_personal_data": purge_personal_data,
+    "survey_invitations": survey_invitations,
 }
 
 
@@ -180,6 +188,7 @@ SCHEDULE: dict[str, dict] = {
     "pending_reminders": {"trigger": "interval", "minutes": 15},
     "expire_waitlist": {"trigger": "cron", "hour": 0, "minute": 15},
     "purge_personal_data": {"trigger": "cron", "hour": 2, "minute": 30},
+    "survey_invitations": {"trigger": "cron", "minute": 20},
 }
 
 

@@ -23,6 +23,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "pilot_start": None,
     "pilot_end": None,
     "retention_days": 730,
+    # The caregiver questionnaire: follow-up this many days after departure; the questions
+    # (None: the default set of DOMAIN.md, see logeer.surveys.DEFAULT_QUESTIONS).
+    "survey_after_days": 7,
+    "survey_questions": None,
 }
 
 

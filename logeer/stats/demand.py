@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from ..booking.sqlfunc import days_between
 from ..extensions import db
 from ..models import Booking, Guest, Municipality, Offer, WaitlistEntry
+from .sqlfunc import age_band_sql, local_date, median_of
 
 UNMET_OUTCOMES = ("declined", "expired")
 
@@ -57,8 +58,13 @@ def _booking_outcome(b) -> sa.Case:
 
 
 def demand_query(region_id: int, start: dt.date, end: dt.date, tz: ZoneInfo) -> sa.Select:
-    """One row per request created in ``[start, end)`` (local dates), with its outcome."""
+    """One row per request created in ``[start, end)`` (local dates), with its outcome.
+
+    ``days_to_placement`` (waitlist entries with an accepted offer): the local date the offer was
+    accepted - the local date the entry was created.
+    """
     since, until = local_midnight_utc(start, tz), local_midnight_utc(end, tz)
+    zone = sa.literal(tz.key, sa.String)
 
     b = aliased(Booking)
     direct = (
@@ -78,6 +84,10 @@ def demand_query(region_id: int, start: dt.date, end: dt.date, tz: ZoneInfo) -> 
             _booking_outcome(b).label("outcome"),
             sa.case((b.confirmed_at.is_not(None), b.confirmed_at), else_=b.closed_at).label("outcome_at"),
             sa.cast(sa.null(), b.created_at.type).label("accepted_at"),
+            b.reason.label("reason"),
+            b.funding.label("funding"),
+            sa.func.coalesce(b.guest_age_band, age_band_sql(Guest.birth_year, b.arrival), Guest.age_band).label("age_band"),
+            sa.cast(sa.null(), sa.Integer).label("days_to_placement"),
         )
         .join(Guest, Guest.id == b.guest_id)
         .join(Municipality, Municipality.id == Guest.municipality_id)
@@ -111,6 +121,10 @@ def demand_query(region_id: int, start: dt.date, end: dt.date, tz: ZoneInfo) -> 
             sa.case((eb.confirmed_at.is_not(None), eb.confirmed_at), (eb.id.is_not(None), eb.closed_at),
                     else_=e.closed_at).label("outcome_at"),
             accepted.answered_at.label("accepted_at"),
+            e.reason.label("reason"),
+            e.funding.label("funding"),
+            sa.func.coalesce(age_band_sql(Guest.birth_year, e.earliest_arrival), Guest.age_band).label("age_band"),
+            days_between(local_date(e.created_at, zone), local_date(accepted.answered_at, zone)).label("days_to_placement"),
         )
         .join(Guest, Guest.id == e.guest_id)
         .join(Municipality, Municipality.id == Guest.municipality_id)
@@ -132,3 +146,33 @@ def demand_counts(region_id: int, start: dt.date, end: dt.date, tz: ZoneInfo) ->
         "unmet": sum(counts.get(o, 0) for o in UNMET_OUTCOMES),
         "by_outcome": counts,
     }
+
+
+# Breakdowns of demand: name -> column of ``demand_query``.
+DEMAND_GROUPS = ("kind", "municipality", "care_profile", "reason", "funding", "age_band", "urgent", "outcome")
+
+
+def demand_breakdown(region_id: int, start: dt.date, end: dt.date, tz: ZoneInfo, by: str) -> dict:
+    """Per value of ``by`` (DEMAND_GROUPS): requests created in the range, how many placed, how many unmet."""
+    if by not in DEMAND_GROUPS:
+        raise ValueError(f"unknown demand grouping {by!r}")
+    rows = demand_query(region_id, start, end, tz).subquery()
+    group = rows.c[by]
+    query = sa.select(
+        group,
+        sa.func.count(),
+        sa.func.sum(sa.case((rows.c.outcome == "placed", 1), else_=0)),
+        sa.func.sum(sa.case((rows.c.outcome.in_(UNMET_OUTCOMES), 1), else_=0)),
+    ).group_by(group)
+    return {
+        value: {"requests": requests, "placed": int(placed or 0), "unmet": int(unmet or 0)}
+        for value, requests, placed, unmet in db.session.execute(query)
+    }
+
+
+def median_time_to_placement(region_id: int, start: dt.date, end: dt.date, tz: ZoneInfo) -> float | None:
+    """Median days from a waitlist entry (created in the range) to its accepted offer."""
+    rows = demand_query(region_id, start, end, tz).subquery()
+    values = sa.select(rows.c.days_to_placement.label("value")).subquery("placements")
+    value = db.session.scalar(median_of(values))
+    return None if value is None else round(float(value), 1)

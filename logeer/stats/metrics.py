@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from ..booking.sqlfunc import days_between, greatest, least
 from ..extensions import db
 from ..models import AvailabilityPeriod, Bed, BedNight, Booking, Location, Municipality, Organisation
+from ..models.base import OCCUPYING_BOOKING_STATUSES
 
 GROUPS = {
     None: None,
@@ -54,6 +55,36 @@ class BedNightCounts:
             "closed_bed_nights": self.closed,
             "occupancy_rate": self.occupancy_rate,
         }
+
+
+def inside_availability(bed_id, night) -> sa.Exists:
+    """True when ``night`` of ``bed_id`` lies inside one of the bed's availability periods."""
+    return (
+        sa.select(AvailabilityPeriod.id)
+        .where(
+            AvailabilityPeriod.bed_id == bed_id,
+            AvailabilityPeriod.start <= night,
+            AvailabilityPeriod.end > night,
+        )
+        .exists()
+    )
+
+
+def claim_category() -> sa.Case:
+    """What a claimed bed-night (BedNight outer-joined to its Booking) counts as.
+
+    ``closed``, ``held`` (open offer), ``pending`` (requested), ``occupied`` (confirmed,
+    checked_in, completed); ``other`` for turnaround nights and for no claim at all (NULLs), which
+    count as available but nothing else. The one definition the totals and the per-night export use.
+    """
+    return sa.case(
+        (BedNight.kind == "turnaround", "other"),
+        (BedNight.kind == "closure", "closed"),
+        (BedNight.offer_id.is_not(None), "held"),
+        (Booking.status == "requested", "pending"),
+        (Booking.status.in_(OCCUPYING_BOOKING_STATUSES), "occupied"),
+        else_="other",
+    )
 
 
 def month_buckets(start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.date]]:
@@ -131,29 +162,14 @@ def bed_nights(
     for grp, bucket, nights in db.session.execute(offered):
         result[key(grp, bucket)].offered += int(nights or 0)
 
-    inside_availability = (
-        sa.select(AvailabilityPeriod.id)
-        .where(
-            AvailabilityPeriod.bed_id == BedNight.bed_id,
-            AvailabilityPeriod.start <= BedNight.night,
-            AvailabilityPeriod.end > BedNight.night,
-        )
-        .exists()
-    )
-    category = sa.case(
-        (BedNight.kind == "closure", "closed"),
-        (BedNight.offer_id.is_not(None), "held"),
-        (Booking.status == "requested", "pending"),
-        (Booking.status.in_(("confirmed", "checked_in", "completed")), "occupied"),
-        else_="other",
-    )
+    category = claim_category()
     claims = _scope(
         sa.select(group_expr.label("grp"), b.c.key, category.label("category"), sa.func.count())
         .select_from(BedNight)
         .join(b, sa.and_(BedNight.night >= b.c.b_start, BedNight.night < b.c.b_end))
         .join(Bed, Bed.id == BedNight.bed_id)
         .outerjoin(Booking, Booking.id == BedNight.booking_id)
-        .where(BedNight.kind != "turnaround", inside_availability),
+        .where(BedNight.kind != "turnaround", inside_availability(BedNight.bed_id, BedNight.night)),
         region_id, provider_id, bed_ids,
     ).group_by(group_expr, b.c.key, category)
     for grp, bucket, cat, count in db.session.execute(claims):
@@ -176,3 +192,49 @@ class Requests:
     placed: int = 0
     unmet: int = 0
     by_outcome: dict[str, int] = field(default_factory=dict)
+
+
+def bed_night_rows(region_id: int, start: dt.date, end: dt.date, dialect: str) -> sa.Select:
+    """One row per bed of the region per night in ``[start, end)`` with 0/1 flags, for exports.
+
+    Columns: night, region, provider, location, municipality, bed_id, bed, available, occupied,
+    pending, held, closed. The flags use the same ``inside_availability`` and ``claim_category``
+    as ``bed_nights``, so summing a flag over the rows gives exactly the matching total.
+    """
+    from ..models import Region
+    from .sqlfunc import nights_between
+
+    nights = nights_between(start, end, dialect)
+    inside = inside_availability(Bed.id, nights.c.night)
+    category = claim_category()
+
+    def flag(condition) -> sa.Case:
+        return sa.case((condition, 1), else_=0)
+
+    query = (
+        sa.select(
+            nights.c.night.label("date"),
+            Region.name.label("region"),
+            Organisation.name.label("provider"),
+            Location.name.label("location"),
+            Municipality.name.label("municipality"),
+            Bed.id.label("bed_id"),
+            Bed.label.label("bed"),
+            flag(sa.and_(inside, category != "closed")).label("available"),
+            flag(sa.and_(inside, category == "occupied")).label("occupied"),
+            flag(sa.and_(inside, category == "pending")).label("pending"),
+            flag(sa.and_(inside, category == "held")).label("held"),
+            flag(sa.and_(inside, category == "closed")).label("closed"),
+        )
+        .select_from(Bed)
+        .join(nights, sa.true())
+        .join(Location, Location.id == Bed.location_id)
+        .join(Organisation, Organisation.id == Location.organisation_id)
+        .join(Municipality, Municipality.id == Location.municipality_id)
+        .join(Region, Region.id == Organisation.region_id)
+        .outerjoin(BedNight, sa.and_(BedNight.bed_id == Bed.id, BedNight.night == nights.c.night))
+        .outerjoin(Booking, Booking.id == BedNight.booking_id)
+        .where(Organisation.region_id == region_id)
+        .order_by(nights.c.night, Bed.id)
+    )
+    return query

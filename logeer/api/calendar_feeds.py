@@ -1,0 +1,52 @@
+"""Providers' calendar feeds: creating and revoking the secret link, and the feed itself."""
+from __future__ import annotations
+
+from flask import Response, current_app
+from flask_smorest import Blueprint
+
+from .. import calendar_feeds
+from ..stats.schemas import CalendarFeedTokenSchema
+from .common import actor, commit
+
+blp = Blueprint("calendar_feeds", __name__, url_prefix="/api/v1",
+                description="A provider's iCalendar link of arrivals and departures")
+# The feed is opened by calendar apps without logging in: the token in the URL is the credential.
+feed_blp = Blueprint("ical", __name__, url_prefix="/ical", description="iCalendar feeds (references only)")
+
+
+def feed_url(token: str) -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/ical/{token}.ics"
+
+
+@blp.route("/organisations/<int:organisation_id>/ical-token", methods=["POST"])
+@blp.response(201, CalendarFeedTokenSchema)
+def create_token(organisation_id):
+    """A new secret feed link for a provider organisation (provider itself, coordinator); replaces the old one.
+
+    The token is shown only in this response.
+    """
+    row, token = calendar_feeds.create_feed_token(actor(), organisation_id)
+    commit()
+    return {"organisation_id": row.organisation_id, "token": token, "url": feed_url(token), "created_at": row.created_at}
+
+
+@blp.route("/organisations/<int:organisation_id>/ical-token", methods=["DELETE"])
+@blp.response(204)
+def revoke_token(organisation_id):
+    """Revoke the feed link: the old URL answers 404 from now on."""
+    calendar_feeds.revoke_feed_token(actor(), organisation_id)
+    commit()
+
+
+@feed_blp.route("/<token>.ics", methods=["GET"])
+@feed_blp.doc(responses={"200": {"description": "iCalendar feed",
+                                 "content": {"text/calendar": {"schema": {"type": "string"}}}}})
+def feed(token):
+    """Arrivals and departures of the provider's beds as all-day events (booking references, no names)."""
+    org = calendar_feeds.organisation_for_token(token)
+    body = calendar_feeds.feed(org)
+    commit()  # keeps last_used_at
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = 'inline; filename="logeer.ics"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response

@@ -1,0 +1,230 @@
+"""Pseudonymised exports (CSV and XLSX) that stream: memory does not grow with the number of rows.
+
+Rows come from the database through a server-side cursor (``yield_per``: PostgreSQL uses a named
+cursor, SQLite steps its cursor) and are written out in chunks. XLSX is written by XlsxWriter in
+``constant_memory`` mode to a temporary file, which is then streamed and deleted. Exports carry
+booking references and guest pseudonyms (HMAC-SHA256 of the guest id), 5-year age bands, and never
+a name, birth year, contact detail or free-text note (DOMAIN.md, Privacy).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Region
+from .demand import demand_query
+from .metrics import bed_night_rows
+from .pseudonyms import guest_pseudonym, pseudonym_key
+from .stays import stays_query
+from .surveys import survey_columns, surveys_query
+
+YIELD_PER = 5000
+CSV_CHUNK_ROWS = 2000
+FILE_CHUNK_BYTES = 256 * 1024
+XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included; more rows continue on a next sheet
+
+OCCUPANCY_COLUMNS = ["date", "region", "provider", "location", "municipality", "bed_id", "bed",
+                     "available", "occupied", "pending", "held", "closed"]
+STAYS_COLUMNS = ["reference", "guest_pseudonym", "age_band", "municipality", "care_profile", "indication", "funding",
+                 "reason", "stay_type", "provider", "location", "bed_id", "created_at", "arrival", "departure",
+                 "nights", "status", "lead_time_days"]
+DEMAND_COLUMNS = ["request", "kind", "guest_pseudonym", "municipality", "care_profile", "urgent", "created_at",
+                  "earliest_arrival", "latest_departure", "nights", "outcome", "outcome_at", "days_to_placement"]
+SURVEYS_FIXED_COLUMNS = ["response", "booking", "guest_pseudonym", "age_band", "municipality", "care_profile",
+                         "funding", "reason", "provider", "arrival", "departure", "phase", "answered_at"]
+
+
+@dataclass
+class Export:
+    """One export: its file name, its header, and its rows (lists of plain values) in order."""
+
+    name: str
+    columns: list[str]
+    rows: Iterable[list[Any]]
+
+
+def stream_rows(query: sa.Select) -> Iterator[sa.Row]:
+    """The rows of ``query``, fetched ``YIELD_PER`` at a time through a server-side cursor."""
+    result = db.session.execute(query, execution_options={"yield_per": YIELD_PER})
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
+def _local(moment: dt.datetime | None, region: Region) -> str | None:
+    """A stored UTC timestamp as ISO 8601 in the region's time zone (with its offset)."""
+    return moment.astimezone(region.tz).isoformat(timespec="seconds") if moment is not None else None
+
+
+def occupancy_export(region: Region, start: dt.date, end: dt.date) -> Export:
+    """One row per bed per night in ``[start, end)`` with 0/1 flags."""
+    query = bed_night_rows(region.id, start, end, db.engine.dialect.name)
+
+    def rows() -> Iterator[list[Any]]:
+        for r in stream_rows(query):
+            yield [r.date, r.region, r.provider, r.location, r.municipality, r.bed_id, r.bed,
+                   r.available, r.occupied, r.pending, r.held, r.closed]
+
+    return Export("occupancy", OCCUPANCY_COLUMNS, rows())
+
+
+def stays_export(region: Region, start: dt.date, end: dt.date) -> Export:
+    """One row per booking with a night in ``[start, end)``, any status."""
+    query = stays_query(region, start, end)
+    key = pseudonym_key()
+
+    def rows() -> Iterator[list[Any]]:
+        for r in stream_rows(query):
+            yield [r.reference, guest_pseudonym(r.guest_id, key), r.age_band, r.municipality, r.care_profile,
+                   r.indication, r.funding, r.reason, r.stay_type, r.provider, r.location, r.bed_id,
+                   _local(r.created_at, region), r.arrival, r.departure, r.nights, r.status, r.lead_time_days]
+
+    return Export("stays", STAYS_COLUMNS, rows())
+
+
+def request_label(kind: str, request_id: int, reference: str | None) -> str:
+    """A direct booking is named by its reference; a waitlist entry by ``WL-<id>``."""
+    return reference if kind == "booking" and reference else f"WL-{request_id}"
+
+
+def demand_export(region: Region, start: dt.date, end: dt.date) -> Export:
+    """One row per request (booking or waitlist entry) created in ``[start, end)``, with its outcome."""
+    query = demand_query(region.id, start, end, region.tz)
+    key = pseudonym_key()
+
+    def rows() -> Iterator[list[Any]]:
+        for r in stream_rows(query):
+            yield [request_label(r.kind, r.id, r.reference), r.kind, guest_pseudonym(r.guest_id, key), r.municipality,
+                   r.care_profile, int(bool(r.urgent)), _local(r.created_at, region), r.earliest_arrival,
+                   r.latest_departure, r.nights_requested, r.outcome, _local(r.outcome_at, region),
+                   r.days_to_placement]
+
+    return Export("demand", DEMAND_COLUMNS, rows())
+
+
+def surveys_export(region: Region, start: dt.date | None = None, end: dt.date | None = None) -> Export:
+    """One row per answered questionnaire (of stays arriving in the range, when given)."""
+    keys = survey_columns(region)
+    query = surveys_query(region, keys, start, end)
+    key = pseudonym_key()
+
+    def rows() -> Iterator[list[Any]]:
+        for r in stream_rows(query):
+            yield [r.response, r.booking, guest_pseudonym(r.guest_id, key), r.age_band, r.municipality,
+                   r.care_profile, r.funding, r.reason, r.provider, r.arrival, r.departure, r.phase,
+                   _local(r.answered_at, region), *[r._mapping[f"q_{k}"] for k in keys], r.burden_change]
+
+    return Export("surveys", SURVEYS_FIXED_COLUMNS + keys + ["burden_change"], rows())
+
+
+EXPORTS: dict[str, Callable[..., Export]] = {
+    "occupancy": occupancy_export,
+    "stays": stays_export,
+    "demand": demand_export,
+    "surveys": surveys_export,
+}
+
+
+# Writers -----------------------------------------------------------------------------------------
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_value(value: Any) -> Any:
+    """Plain text for a CSV cell; text that a spreadsheet would run as a formula gets a leading quote."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def csv_chunks(export: Export) -> Iterator[str]:
+    """The export as CSV text (UTF-8, comma-separated, header first), in chunks of rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(export.columns)
+    pending = 0
+    for row in export.rows:
+        writer.writerow([_csv_value(v) for v in row])
+        pending += 1
+        if pending >= CSV_CHUNK_ROWS:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    yield buffer.getvalue()
+
+
+def write_xlsx(export: Export, path: str) -> int:
+    """Write the export to an XLSX file at ``path`` in constant memory; returns the number of rows."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "tmpdir": os.path.dirname(path),
+                                          "strings_to_formulas": False, "strings_to_urls": False})
+    bold = workbook.add_format({"bold": True})
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    sheet_number, row_number, count = 0, XLSX_MAX_ROWS, 0
+    sheet = None
+
+    def new_sheet():
+        nonlocal sheet_number
+        sheet_number += 1
+        ws = workbook.add_worksheet(export.name if sheet_number == 1 else f"{export.name} ({sheet_number})")
+        for col, title in enumerate(export.columns):
+            ws.write_string(0, col, title, bold)
+        ws.freeze_panes(1, 0)
+        return ws
+
+    for row in export.rows:
+        if row_number >= XLSX_MAX_ROWS:
+            sheet, row_number = new_sheet(), 1
+        for col, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                sheet.write_number(row_number, col, int(value))
+            elif isinstance(value, (int, float)):
+                sheet.write_number(row_number, col, value)
+            elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                sheet.write_datetime(row_number, col, dt.datetime.combine(value, dt.time()), date_format)
+            else:
+                sheet.write_string(row_number, col, str(value))
+        row_number += 1
+        count += 1
+    if sheet is None:
+        new_sheet()
+    workbook.close()
+    return count
+
+
+def xlsx_chunks(export: Export) -> Iterator[bytes]:
+    """The export as an XLSX file: written to a temporary file first, then streamed and deleted."""
+    fd, path = tempfile.mkstemp(prefix=f"logeer-{export.name}-", suffix=".xlsx")
+    os.close(fd)
+    try:
+        write_xlsx(export, path)
+        with open(path, "rb") as fh:
+            while chunk := fh.read(FILE_CHUNK_BYTES):
+                yield chunk
+    finally:
+        os.unlink(path)

@@ -1,0 +1,140 @@
+"""The summaries the API, the dashboard and the e-mails show: compositions of the metric functions.
+
+Nothing is computed here that is not defined in metrics.py, stays.py, demand.py or surveys.py,
+so every page, e-mail and export shows the same figure for the same thing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Bed, Location, Organisation, Region
+from .demand import demand_breakdown, demand_counts, median_time_to_placement
+from .metrics import BedNightCounts, bed_nights, month_buckets
+from .stays import median_lead_time, stay_breakdown, stays_count
+from .surveys import survey_figures
+
+BREAKDOWNS = ("reason", "funding", "care_profile", "age_band", "municipality")
+
+
+def _rate(occupied: int, available: int) -> float | None:
+    return round(occupied / available, 4) if available else None
+
+
+def _providers(region_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the region's provider organisations that have a bed, by name."""
+    has_bed = (
+        sa.select(Bed.id).join(Location, Location.id == Bed.location_id)
+        .where(Location.organisation_id == Organisation.id).exists()
+    )
+    return list(db.session.execute(
+        sa.select(Organisation.id, Organisation.name)
+        .where(Organisation.region_id == region_id, Organisation.kind == "provider", has_bed)
+        .order_by(Organisation.name, Organisation.id)
+    ).all())
+
+
+def _occupancy_row(counts: BedNightCounts) -> dict[str, Any]:
+    return {
+        "available_bed_nights": counts.available,
+        "occupied_bed_nights": counts.occupied,
+        "occupancy_rate": counts.occupancy_rate,
+    }
+
+
+def occupancy_summary(region: Region, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """GET /api/v1/stats/summary: bed-nights in ``[start, end)``, stays, demand; by provider and month."""
+    total = bed_nights(region.id, start, end).get((None, None), BedNightCounts())
+    per_provider = bed_nights(region.id, start, end, by="provider")
+    per_month = bed_nights(region.id, start, end, monthly=True)
+    demand = demand_counts(region.id, start, end, region.tz)
+    providers = _providers(region.id)
+    known = {pid for pid, _ in providers}
+    names = dict(providers)
+    extra = [key[0] for key in per_provider if key[0] not in known]  # a provider with no bed left
+    if extra:
+        names.update(db.session.execute(sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(extra))).all())
+        providers += sorted(((pid, names[pid]) for pid in extra), key=lambda p: (p[1], p[0]))
+    return {
+        "available_bed_nights": total.available,
+        "occupied_bed_nights": total.occupied,
+        "pending_bed_nights": total.pending,
+        "held_bed_nights": total.held,
+        "occupancy_rate": total.occupancy_rate,
+        "stays": stays_count(region, start, end),
+        "requests": demand["requests"],
+        "placed": demand["placed"],
+        "unmet": demand["unmet"],
+        "by_provider": [
+            {"provider_id": pid, "name": name, **_occupancy_row(per_provider.get((pid, None), BedNightCounts()))}
+            for pid, name in providers
+        ],
+        "by_month": [
+            {"month": month, **_occupancy_row(per_month.get((None, month), BedNightCounts()))}
+            for month, _, _ in month_buckets(start, end)
+        ],
+    }
+
+
+def _named_groups(region: Region, start: dt.date, end: dt.date, by: str) -> list[dict[str, Any]]:
+    """Bed-night counts by location or by (location's) municipality, with names, by name."""
+    counts = bed_nights(region.id, start, end, by=by)
+    if by == "location":
+        names = dict(db.session.execute(
+            sa.select(Location.id, Location.name).where(Location.id.in_([k[0] for k in counts]))).all())
+    else:
+        names = {k[0]: k[0] for k in counts}
+    rows = [
+        {"id" if by == "location" else "name": key[0], "label": names.get(key[0], str(key[0])),
+         **_occupancy_row(c), "closed_bed_nights": c.closed}
+        for key, c in counts.items()
+    ]
+    return sorted(rows, key=lambda r: str(r["label"]))
+
+
+def _listed(groups: dict) -> list[dict[str, Any]]:
+    """{value: {...}} -> [{"value": value, ...}] sorted with None ('unknown') last."""
+    return [{"value": value, **groups[value]} for value in sorted(groups, key=lambda v: (v is None, str(v)))]
+
+
+def evaluation_summary(region: Region, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Everything the weekly evaluation e-mail and the dashboard show for ``[start, end)``.
+
+    Keys: ``from``, ``to``, the contract's summary (``occupancy_summary``) plus ``closed_bed_nights``,
+    ``by_provider_month`` (occupancy per provider per month), ``by_location``, ``by_location_municipality``,
+    ``stays_by`` / ``demand_by`` (reason, funding, care_profile, age_band, municipality; demand also
+    by kind and urgent), ``demand_outcomes``, ``median_lead_time_days``,
+    ``median_days_to_placement`` and ``surveys`` (response rate, burden before/after and its mean change).
+    """
+    summary = occupancy_summary(region, start, end)
+    total = bed_nights(region.id, start, end).get((None, None), BedNightCounts())
+    provider_month = bed_nights(region.id, start, end, by="provider", monthly=True)
+    names = {row["provider_id"]: row["name"] for row in summary["by_provider"]}
+    tz = region.tz
+    demand = demand_counts(region.id, start, end, tz)
+    summary.update({
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "region": region.name,
+        "closed_bed_nights": total.closed,
+        "by_provider_month": [
+            {"provider_id": pid, "name": names.get(pid, str(pid)), "month": month,
+             **_occupancy_row(provider_month.get((pid, month), BedNightCounts()))}
+            for pid in names
+            for month, _, _ in month_buckets(start, end)
+        ],
+        "by_location": _named_groups(region, start, end, "location"),
+        "by_location_municipality": _named_groups(region, start, end, "municipality"),
+        "stays_by": {by: _listed(stay_breakdown(region, start, end, by)) for by in BREAKDOWNS + ("provider",)},
+        "demand_by": {by: _listed(demand_breakdown(region.id, start, end, tz, by))
+                      for by in BREAKDOWNS + ("kind", "urgent")},
+        "demand_outcomes": demand["by_outcome"],
+        "median_lead_time_days": median_lead_time(region, start, end),
+        "median_days_to_placement": median_time_to_placement(region.id, start, end, tz),
+        "surveys": survey_figures(region, start, end),
+    })
+    return summary
+
