@@ -169,6 +169,15 @@ class SettingsSchema(Schema):
     pilot_start = Day(allow_none=True)
     pilot_end = Day(allow_none=True)
     retention_days = fields.Integer(strict=True, validate=validate.Range(min=30, max=3650))
+    survey_after_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=90))
+    survey_questions = fields.List(fields.Nested(lambda: SurveyQuestionSchema()), allow_none=True,
+                                   validate=validate.Length(min=1, max=20))
+
+    @validates("survey_questions")
+    def _unique_keys(self, value: list | None, **kwargs) -> None:
+        keys = [q["key"] for q in value or []]
+        if len(keys) != len(set(keys)):
+            raise ValidationError("Elke vraag heeft een eigen key.")
 
     @validates("timezone")
     def _known_zone(self, value: str, **kwargs) -> None:
@@ -176,6 +185,30 @@ class SettingsSchema(Schema):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValidationError("Onbekende tijdzone.") from None
+
+
+class SurveyQuestionSchema(Schema):
+    """One question of the caregiver questionnaire (region setting ``survey_questions``)."""
+
+    key = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"))
+    kind = Choice(("scale", "yes_no"), required=True)
+    text = Text(300)
+    text_before = Text(300, required=False)
+    text_after = Text(300, required=False)
+    min = fields.Integer(strict=True, validate=validate.Range(min=0, max=100))
+    max = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
+    low_label = Text(100, required=False)
+    high_label = Text(100, required=False)
+    phases = fields.List(Choice(("before", "after")), load_default=lambda: ["before", "after"],
+                         validate=validate.Length(min=1, max=2))
+
+    @validates_schema
+    def _scale_range(self, data: dict, **kwargs) -> None:
+        if data.get("kind") == "scale":
+            if "min" not in data or "max" not in data:
+                raise ValidationError("Een schaal heeft min en max.", "max")
+            if data["min"] >= data["max"]:
+                raise ValidationError("max moet groter zijn dan min.", "max")
 
 
 class RegionPatchSchema(Schema):

@@ -5,10 +5,10 @@ from flask import Flask, request
 from flask_login import current_user
 
 from ..extensions import api, csrf
-from . import auth, bookings, guests, outbox, pool, waitlist
+from . import auth, bookings, calendar_feeds, guests, outbox, pool, stats, waitlist
 from .auth import bearer_token
 
-BLUEPRINTS = (auth.blp, pool.blp, guests.blp, bookings.blp, waitlist.blp, outbox.blp)
+BLUEPRINTS = (auth.blp, pool.blp, guests.blp, bookings.blp, waitlist.blp, outbox.blp, stats.blp, calendar_feeds.blp)
 
 
 def _csrf_for_session_calls() -> None:
@@ -31,3 +31,4 @@ def init_app(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
+    api.register_blueprint(calendar_feeds.feed_blp)  # /ical/<token>.ics: the token is the credential, no log-in
