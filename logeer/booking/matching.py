@@ -114,6 +114,13 @@ def _entry_accepts_bed(entry: WaitlistEntry, bed: Bed) -> bool:
 
 def _make_offer(entry: WaitlistEntry, bed: Bed, arrival: dt.date, now: dt.datetime, actor: User | None) -> Offer | None:
     """Create an offer claiming the nights; None when a concurrent claim got there first."""
+    # Lock the entry and re-read its status: a concurrent transaction may have offered it
+    # another bed or withdrawn it since the candidates were read (PostgreSQL, read committed).
+    current = db.session.scalar(
+        sa.select(WaitlistEntry.status).where(WaitlistEntry.id == entry.id).with_for_update()
+    )
+    if current != "waiting":
+        return None
     region = db.session.get(Region, entry.region_id)
     offer = Offer(
         region_id=entry.region_id,
