@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask, render_template, request
+from flask import Flask, has_request_context, render_template, request
 from flask_babel import format_date, get_locale
 from flask_login import current_user
 
@@ -40,6 +40,9 @@ def _navigation() -> list[tuple[str, str]]:
 
 
 def _context() -> dict:
+    """Navigation, language switch and offer count for the page layout (nothing outside a request)."""
+    if not has_request_context():
+        return {}
     from .forms import LocaleForm
     from .i18n import LOCALES
 

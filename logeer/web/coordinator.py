@@ -70,8 +70,8 @@ def organisations():
 def users():
     actor = acting_user()
     form = UserForm()
-    form.organisation_id.choices = [(o.id, f"{o.name} ({labels.label('org_kind', o.kind)})")
-                                    for o in db.session.scalars(accounts.list_organisations(actor))]
+    form.organisation_id.choices = labels.options((o.id, f"{o.name} ({labels.label('org_kind', o.kind)})")
+                                                  for o in db.session.scalars(accounts.list_organisations(actor)))
     status = 200
     if form.validate_on_submit():
         try:
@@ -169,10 +169,10 @@ def pool_page():
         locations = [loc for loc in locations if loc.organisation_id == user.organisation_id]
         providers = [org for org in providers if org.id == user.organisation_id]
     location_form = LocationForm(prefix="loc")
-    location_form.organisation_id.choices = [(o.id, o.name) for o in providers]
-    location_form.municipality.choices = [("", _("Kies een gemeente"))] + [(n, n) for n in user.region.municipality_names]
+    location_form.organisation_id.choices = labels.options([(o.id, o.name) for o in providers])
+    location_form.municipality.choices = labels.options([("", _("Kies een gemeente"))] + [(n, n) for n in user.region.municipality_names])
     bed_form = BedForm(prefix="bed")
-    bed_form.location_id.choices = [(loc.id, f"{loc.name} ({loc.municipality.name})") for loc in locations]
+    bed_form.location_id.choices = labels.options([(loc.id, f"{loc.name} ({loc.municipality.name})") for loc in locations])
     status = 200
     which = request.form.get("which")
     if request.method == "POST":
@@ -229,9 +229,9 @@ def audit_log():
     form = AuditFilterForm(formdata=request.args or None)
     actions = db.session.scalars(
         sa.select(AuditEntry.action).where(AuditEntry.region_id == user.region_id).distinct().order_by(AuditEntry.action))
-    form.action.choices = [("", _("Alle handelingen"))] + [(a, a) for a in actions]
+    form.action.choices = labels.options([("", _("Alle handelingen"))] + [(a, a) for a in actions])
     people = list(db.session.scalars(accounts.list_users(user)))
-    form.user_id.choices = [("", _("Iedereen"))] + [(str(u.id), f"{u.name} ({u.email})") for u in people]
+    form.user_id.choices = labels.options([("", _("Iedereen"))] + [(str(u.id), f"{u.name} ({u.email})") for u in people])
     query = sa.select(AuditEntry).where(AuditEntry.region_id == user.region_id)
     form.validate()
     if form.action.data:

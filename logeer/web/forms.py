@@ -217,11 +217,11 @@ class AvailabilityForm(FlaskForm):
     action = RadioField(
         _l("Wat wilt u doen?"),
         [InputRequired(CHOOSE)],
-        choices=[
+        choices=labels.options([
             ("open", _l("Openzetten: beschikbaar voor logeren")),
             ("close", _l("Sluiten: tijdelijk niet beschikbaar (bijvoorbeeld personeel of onderhoud)")),
             ("withdraw", _l("Niet meer aanbieden")),
-        ],
+        ]),
     )
     reason = StringField(_l("Reden van sluiten"), [Optional(), Length(max=500)],
                          description=_l("Alleen nodig bij sluiten. Zet hier geen namen van cliënten."))

@@ -3,6 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+try:  # WTForms >= 3.3 wants SelectChoice objects; tuples are deprecated there
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    SelectChoice = None
+
 CARE_PROFILES = {"somatic": _l("Somatisch"), "psychogeriatric": _l("Psychogeriatrisch (dementie)")}
 FEATURES = {
     "wheelchair": _l("Rolstoel toegankelijk"),
@@ -71,6 +76,13 @@ def label(kind: str, code: str | None) -> str:
     return str(ALL[kind].get(code, code))
 
 
-def choices(kind: str) -> list[tuple[str, str]]:
-    """(code, name) pairs for a select or radio field (lazy, so the language is chosen per request)."""
-    return list(ALL[kind].items())
+def options(pairs) -> list:
+    """(value, label) pairs as choices for a WTForms select, radio or checkbox field."""
+    if SelectChoice is None:
+        return list(pairs)
+    return [SelectChoice(pair[0], pair[1]) if isinstance(pair, tuple) else pair for pair in pairs]
+
+
+def choices(kind: str) -> list:
+    """(code, name) choices for a select or radio field (lazy, so the language is chosen per request)."""
+    return options(ALL[kind].items())

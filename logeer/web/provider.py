@@ -11,6 +11,7 @@ from ..booking import audit, bookings, pool
 from ..booking.errors import DomainError
 from ..extensions import db
 from ..models import Bed, Booking, Closure, Location
+from . import labels
 from .forms import ActionForm, AvailabilityForm, CheckOutForm, ReasonForm
 from .helpers import acting_user, date_or_none, role_required, safe_next, show_errors
 
@@ -64,7 +65,7 @@ def _calendar_page(user, form: AvailabilityForm, status: int = 200):
     nights = [start + dt.timedelta(days=i) for i in range(CALENDAR_NIGHTS)]
     rows = [(bed, calendars.get(bed.id, [])) for bed in beds]
     if not form.beds.choices:
-        form.beds.choices = [(b.id, f"{b.label} – {b.location.name}") for b in beds if b.active]
+        form.beds.choices = labels.options([(b.id, f"{b.label} – {b.location.name}") for b in beds if b.active])
     return render_template(
         "provider/calendar.html", form=form, rows=rows, nights=nights, start=start, today=user.region.today(),
         previous=start - dt.timedelta(days=CALENDAR_NIGHTS), following=end, stay_at=stay_at, closures=closures,
@@ -78,7 +79,7 @@ def calendar():
     """The bed calendar: beds as rows, four weeks of nights as columns, and open requests."""
     user = acting_user()
     form = AvailabilityForm(formdata=None)
-    form.beds.choices = [(b.id, f"{b.label} – {b.location.name}") for b in managed_beds(user) if b.active]
+    form.beds.choices = labels.options([(b.id, f"{b.label} – {b.location.name}") for b in managed_beds(user) if b.active])
     bed_id = request.args.get("bed", type=int)
     if bed_id:
         form.beds.data = [bed_id]
@@ -93,7 +94,7 @@ def change_availability():
     """Open, close or withdraw a range of nights for the chosen beds, all or nothing."""
     user = acting_user()
     form = AvailabilityForm()
-    form.beds.choices = [(b.id, f"{b.label} – {b.location.name}") for b in managed_beds(user) if b.active]
+    form.beds.choices = labels.options([(b.id, f"{b.label} – {b.location.name}") for b in managed_beds(user) if b.active])
     if form.validate_on_submit():
         start, end = form.first_night.data, form.last_night.data + dt.timedelta(days=1)
         current = None

@@ -77,9 +77,9 @@ def search_beds():
     """'Logeerbed zoeken': free beds for the stay, or the nearest other dates and the waitlist."""
     user = acting_user()
     form = SearchForm(formdata=request.args if request.args else None)
-    form.municipality.choices = _municipality_choices(user, _("Alle gemeenten"))
-    form.care_profile.choices = [("", _("Alle zorgprofielen"))] + labels.choices("care_profile")
-    form.guest_id.choices = _guest_choices(user, allow_new=False, empty=_("Nog niet kiezen"))
+    form.municipality.choices = labels.options(_municipality_choices(user, _("Alle gemeenten")))
+    form.care_profile.choices = labels.options([("", _("Alle zorgprofielen"))] + labels.choices("care_profile"))
+    form.guest_id.choices = labels.options(_guest_choices(user, allow_new=False, empty=_("Nog niet kiezen")))
     result = None
     if request.args and form.validate():
         arrival, departure = form.stay()
@@ -102,7 +102,7 @@ def search_beds():
         waitlist_form = WaitlistForm(formdata=None, guest_id=form.guest_id.data or "", earliest_arrival=arrival,
                                      latest_departure=departure, nights=(departure - arrival).days,
                                      municipalities=filters["municipalities"], features=filters["features"])
-        waitlist_form.guest_id.choices = form.guest_id.choices
+        waitlist_form.guest_id.choices = labels.options(form.guest_id.choices)
         result = {
             "arrival": arrival, "departure": departure, "nights": (departure - arrival).days, "beds": beds,
             "alternatives": alternatives, "strip_nights": nights, "strips": strips, "filters": filters,
@@ -131,8 +131,8 @@ def book():
         form.bed_id.data, form.arrival.data, form.departure.data = str(bed_id), arrival.isoformat(), departure.isoformat()
         form.guest_id.data = request.args.get("guest_id", "")
         form.guest_municipality.data = bed.location.municipality.name
-    form.guest_id.choices = _guest_choices(user)
-    form.guest_municipality.choices = _municipality_choices(user, _("Kies een gemeente"))
+    form.guest_id.choices = labels.options(_guest_choices(user))
+    form.guest_municipality.choices = labels.options(_municipality_choices(user, _("Kies een gemeente")))
     if request.method == "POST" and (form.validate_on_submit() & form.validate_new_guest()):
         try:
             guest_id = _new_guest_id(user, form)
@@ -238,9 +238,9 @@ def new_waitlist_entry():
             nights=args.get("nights", type=int), municipalities=args.getlist("municipalities"),
             features=args.getlist("features"),
         )
-    form.guest_id.choices = _guest_choices(user)
-    form.guest_municipality.choices = _municipality_choices(user, _("Kies een gemeente"))
-    form.municipalities.choices = [(n, n) for n in user.region.municipality_names]
+    form.guest_id.choices = labels.options(_guest_choices(user))
+    form.guest_municipality.choices = labels.options(_municipality_choices(user, _("Kies een gemeente")))
+    form.municipalities.choices = labels.options([(n, n) for n in user.region.municipality_names])
     if request.method == "POST" and (form.validate_on_submit() & form.validate_new_guest()):
         try:
             guest_id = _new_guest_id(user, form)
