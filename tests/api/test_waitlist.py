@@ -397,6 +397,9 @@ BAD_BODIES = {
     "unknown_reason": ({"reason": "sabbatical"}, 422, None),
     "unknown_funding": ({"funding": "lottery"}, 422, None),
     "unknown_care_profile": ({"care_profile": "paediatric"}, 422, None),
+    "care_profile_not_the_guests": ({"care_profile": "psychogeriatric"}, 422, "care_profile_mismatch"),
+    "earliest_beyond_the_horizon": ({"earliest_arrival": 400, "latest_departure": 410}, 422, "invalid_dates"),
+    "not_a_date": ({"earliest_arrival": "next week"}, 422, None),
     "unknown_feature": ({"features": ["jacuzzi"]}, 422, None),
     "urgent_not_a_boolean": ({"urgent": "yes"}, 422, None),
     "missing_nights": ({"nights": None}, 422, None),
@@ -411,7 +414,7 @@ def test_bad_input_is_refused_with_the_contract_error_and_changes_nothing(scene,
     for key, value in changes.items():
         if value is None:
             body.pop(key)
-        elif key in ("earliest_arrival", "latest_departure"):
+        elif key in ("earliest_arrival", "latest_departure") and isinstance(value, int):
             body[key] = str(days(value))
         else:
             body[key] = value
@@ -541,6 +544,9 @@ def test_referrers_see_only_their_organisations_entries_and_offers_the_coordinat
     assert everything["total"] == 2 and [e["id"] for e in everything["items"]] == [theirs["id"], own["id"]]
     assert [o["waitlist_entry_id"] for o in scene.coordinator.get(f"{API}/offers").json["items"]] == [theirs["id"]]
     assert [e["id"] for e in scene.coordinator.get(f"{API}/waitlist?status=offered").json["items"]] == [theirs["id"]]
+    assert scene.coordinator.get(f"{API}/offers?status=expired").json["total"] == 0
+    for path in ("/waitlist?status=lost", "/offers?status=maybe"):
+        assert scene.coordinator.get(f"{API}{path}").status_code == 422
 
 
 @pytest.mark.parametrize("role", ["evaluator", "provider"])
