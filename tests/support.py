@@ -105,6 +105,14 @@ def periods(bed_id: int) -> list[tuple[dt.date, dt.date]]:
     return [tuple(r) for r in rows]
 
 
+def same_year_start(length: int) -> int:
+    """The smallest n >= 1 such that the nights from days(n) to days(n + length) lie in one calendar year."""
+    n = 1
+    while days(n).year != days(n + length).year:
+        n += 1
+    return n
+
+
 def booking_body(bed, guest, start: int, nights: int, **extra) -> dict:
     """A POST /bookings body for ``nights`` nights from ``days(start)``."""
     return {"bed_id": bed.id, "guest_id": guest.id, "arrival": str(days(start)),
@@ -132,6 +140,6 @@ def other_region(factory, name: str = "Utrecht"):
 
 __all__ = [
     "API", "Bed", "Booking", "Location", "Organisation", "User", "audit_entries", "booking_body", "claimed_nights",
-    "count", "error_code", "fast_passwords", "guest_nights", "other_region", "periods", "snapshot", "status_of",
-    "travel",
+    "count", "error_code", "fast_passwords", "guest_nights", "other_region", "periods", "same_year_start", "snapshot",
+    "status_of", "travel",
 ]

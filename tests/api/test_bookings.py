@@ -11,7 +11,8 @@ from logeer.extensions import db
 from logeer.models import Booking
 from tests.factories import ApiClient, days
 from tests.support import (  # noqa: F401
-    API, audit_entries, booking_body, claimed_nights, error_code, fast_passwords, guest_nights, other_region, snapshot,
+    API, audit_entries, booking_body, claimed_nights, error_code, fast_passwords, guest_nights, other_region,
+    same_year_start, snapshot,
 )
 
 BOOKING_FIELDS = {"id", "reference", "status", "bed_id", "guest_id", "arrival", "departure", "nights", "reason",
@@ -184,16 +185,8 @@ def test_the_maximum_stay_follows_the_region_setting(client, factory):
 
 
 # 422 guest_quota_exceeded ------------------------------------------------------------------------------
-def first_day_of_a_span_in_one_year(length: int) -> int:
-    """The smallest n >= 1 such that the nights days(n) .. days(n + length) fall in one calendar year."""
-    n = 1
-    while days(n).year != days(n + length).year:
-        n += 1
-    return n
-
-
 def test_the_yearly_quota_of_nights_per_guest_is_kept(client, factory):
-    start = first_day_of_a_span_in_one_year(25)
+    start = same_year_start(25)
     w = factory.world(max_nights_per_guest_per_year=10, booking_horizon_days=500)
     bed = factory.bed(w.location, available=(0, 500))
     assert book(client, w.referrer, bed, w.guest, start, 6).status_code == 201
@@ -204,7 +197,7 @@ def test_the_yearly_quota_of_nights_per_guest_is_kept(client, factory):
 
 def test_cancelled_and_declined_stays_do_not_use_the_quota(client, factory):
     w = factory.world(max_nights_per_guest_per_year=5, booking_horizon_days=500)
-    start = first_day_of_a_span_in_one_year(25)
+    start = same_year_start(25)
     bed = factory.bed(w.location, available=(0, 500))
     cancelled = factory.booking(w.referrer, bed, w.guest, start, 5)
     bookings.transition(w.referrer, cancelled.id, "cancel", reason="ziek")
