@@ -95,6 +95,7 @@ class EvaluationSummarySchema(StatsSummarySchema):
     by_location_municipality = fields.List(fields.Dict())
     stays_by = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict()))
     demand_by = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict()))
+    demand_by_month = fields.List(fields.Dict())
     demand_outcomes = fields.Dict(keys=fields.String(), values=fields.Integer())
     median_lead_time_days = fields.Float(allow_none=True)
     median_days_to_placement = fields.Float(allow_none=True)

@@ -106,7 +106,7 @@ def evaluation_summary(region: Region, start: dt.date, end: dt.date) -> dict[str
     Keys: ``from``, ``to``, the contract's summary (``occupancy_summary``) plus ``closed_bed_nights``,
     ``by_provider_month`` (occupancy per provider per month), ``by_location``, ``by_location_municipality``,
     ``stays_by`` / ``demand_by`` (reason, funding, care_profile, age_band, municipality; demand also
-    by kind and urgent), ``demand_outcomes``, ``median_lead_time_days``,
+    by kind and urgent), ``demand_by_month`` (requests created per month), ``demand_outcomes``, ``median_lead_time_days``,
     ``median_days_to_placement`` and ``surveys`` (response rate, burden before/after and its mean change).
     """
     summary = occupancy_summary(region, start, end)
@@ -131,6 +131,10 @@ def evaluation_summary(region: Region, start: dt.date, end: dt.date) -> dict[str
         "stays_by": {by: _listed(stay_breakdown(region, start, end, by)) for by in BREAKDOWNS + ("provider",)},
         "demand_by": {by: _listed(demand_breakdown(region.id, start, end, tz, by))
                       for by in BREAKDOWNS + ("kind", "urgent")},
+        "demand_by_month": [
+            {"month": month, **{k: v for k, v in demand_counts(region.id, m_start, m_end, tz).items() if k != "by_outcome"}}
+            for month, m_start, m_end in month_buckets(start, end)
+        ],
         "demand_outcomes": demand["by_outcome"],
         "median_lead_time_days": median_lead_time(region, start, end),
         "median_days_to_placement": median_time_to_placement(region.id, start, end, tz),

@@ -33,8 +33,8 @@ def _navigation() -> list[tuple[str, str]]:
                         ("coordinator.users", _l("Gebruikers")), ("coordinator.region_settings", _l("Regio")),
                         ("coordinator.pool_page", _l("Locaties en bedden")), ("provider.calendar", _l("Bedkalender")),
                         ("referrer.search_beds", _l("Zoeken")), ("coordinator.audit_log", _l("Auditlog")),
-                        ("coordinator.failed_emails", _l("Mislukte e-mails")), ("evaluator.dashboard", _l("Dashboard"))],
-        "evaluator": [("evaluator.dashboard", _l("Dashboard"))],
+                        ("coordinator.failed_emails", _l("Mislukte e-mails")), ("dashboard.dashboard", _l("Dashboard"))],
+        "evaluator": [("dashboard.dashboard", _l("Dashboard"))],
     }
     return menus.get(current_user.role, [])
 
@@ -62,9 +62,9 @@ def _day(value, pattern: str = "EEE d MMM yyyy") -> str:
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, coordinator, evaluator, provider, referrer
+    from . import auth, coordinator, dashboard, evaluator, provider, referrer, surveys
 
-    for module in (auth, referrer, provider, coordinator, evaluator):
+    for module in (auth, referrer, provider, coordinator, evaluator, dashboard, surveys):
         app.register_blueprint(module.bp)
     app.context_processor(_context)
     app.add_template_filter(_day, "day")

@@ -19,7 +19,7 @@ HOME_ENDPOINTS = {
     "referrer": "referrer.search_beds",
     "provider": "provider.calendar",
     "coordinator": "coordinator.overview",
-    "evaluator": "evaluator.dashboard",
+    "evaluator": "dashboard.dashboard",
 }
 
 
