@@ -58,6 +58,25 @@ def daily_summary(now: dt.datetime, force: bool = False) -> int:
     return queued
 
 
+def weekly_evaluation(now: dt.datetime, force: bool = False) -> int:
+    """Queue the evaluation e-mail once per region and ISO week, on Monday at the summary time.
+
+    A manual run (``force``) sends the most recent full week if it has not gone out yet.
+    """
+    from .notify.evaluation import queue_weekly_evaluation
+
+    queued = 0
+    for region in _regions():
+        today = region.today(now)
+        if not force and (today.weekday() != 0 or not _due(region, now)):
+            continue
+        week_end = today - dt.timedelta(days=today.weekday())  # this week's Monday
+        iso_year, iso_week, _ = (week_end - dt.timedelta(days=7)).isocalendar()
+        if claim_period("weekly_evaluation", f"region:{region.id}:{iso_year}-W{iso_week:02d}"):
+            queued += queue_weekly_evaluation(region, week_end)
+    return queued
+
+
 def send_outbox(now: dt.datetime) -> int:
     """Deliver due e-mails from the outbox, with retries."""
     from .notify.outbox import send_outbox as run
@@ -122,6 +141,7 @@ def survey_invitations(now: dt.datetime) -> int:
 
 JOBS: dict[str, JobFunction] = {
     "daily_summary": daily_summary,
+    "weekly_evaluation": weekly_evaluation,
     "expire_offers": expire_offers,
     "expire_waitlist": expire_waitlist,
     "send_outbox": send_outbox,
@@ -183,6 +203,7 @@ def run_once(name: str, now_text: str | None) -> None:
 SCHEDULE: dict[str, dict] = {
     # Time-of-day jobs tick every 5 minutes and act once the region's local time has come.
     "daily_summary": {"trigger": "cron", "minute": "*/5"},
+    "weekly_evaluation": {"trigger": "cron", "day_of_week": "mon", "minute": "*/5"},
     "send_outbox": {"trigger": "interval", "minutes": 1},
     "expire_offers": {"trigger": "interval", "minutes": 5},
     "pending_reminders": {"trigger": "interval", "minutes": 15},
