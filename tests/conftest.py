@@ -81,11 +81,13 @@ def _clean(app) -> None:
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
+            # DELETE, not TRUNCATE: on tables this small TRUNCATE costs ~0.2 s per test (1 s on a
+            # busy server: it rewrites files and takes exclusive locks); DELETE costs milliseconds.
+            for table in tables:
+                conn.execute(sa.text(f'DELETE FROM "{table}"'))
             if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(sa.text(f'DELETE FROM "{table}"'))
+                # Ids start at 1 again, as after TRUNCATE ... RESTART IDENTITY (and as on SQLite).
+                conn.execute(sa.text("SELECT setval(c.oid::regclass, 1, false) FROM pg_class c WHERE c.relkind = 'S'"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
