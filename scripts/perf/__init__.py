@@ -1,0 +1,1 @@
+"""Benchmark, load test and fault test of logeer (scripts/bench); not part of the test suite."""
