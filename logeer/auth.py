@@ -37,4 +37,4 @@ def init_app(app: Flask) -> None:
 
         if request.path.startswith("/api/"):
             raise NotAuthenticated()
-        return redirect(url_for("web.login", next=request.full_path))
+        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))

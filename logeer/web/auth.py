@@ -50,10 +50,9 @@ def login():
             if user.locale in LOCALES and "locale" not in session:
                 session["locale"] = user.locale
             return redirect(safe_next(home_url(user)))
-    status = 429 if locked else 200 if request.method == "GET" or form.errors == {} and not form.form_errors else 422
     return render_template(
         "auth/login.html", form=form, locked=locked, lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]
-    ), status
+    ), 429 if locked else 200
 
 
 @bp.post("/logout")

@@ -107,10 +107,10 @@ class SearchForm(FlaskForm):
     departure = Day(_l("Vertrek"), [Optional(), _after("arrival", _l("Vertrek moet na aankomst liggen."))],
                     description=_l("Of vul het aantal nachten in."))
     nights = IntegerField(_l("Aantal nachten"), [Optional(), NumberRange(min=1, max=366, message=_l("Kies 1 tot 366 nachten."))])
-    municipality = SelectField(_l("Gemeente"), choices=[], validate_choice=True)
-    care_profile = SelectField(_l("Zorgprofiel"), choices=[], validate_choice=True)
+    municipality = SelectField(_l("Gemeente"), choices=[], default="", validate_choice=True)
+    care_profile = SelectField(_l("Zorgprofiel"), choices=[], default="", validate_choice=True)
     feature = MultiCheckboxField(_l("Nodig in het bed of de kamer"), choices=labels.choices("feature"), validate_choice=True)
-    guest_id = SelectField(_l("Voor welke logeergast? (mag leeg)"), choices=[], validate_choice=True)
+    guest_id = SelectField(_l("Voor welke logeergast? (mag leeg)"), choices=[], default="", validate_choice=True)
 
     def validate_nights(self, field):
         if not self.departure.data and not field.data and not self.departure.errors:
@@ -223,7 +223,7 @@ class AvailabilityForm(FlaskForm):
             ("withdraw", _l("Niet meer aanbieden")),
         ]),
     )
-    reason = StringField(_l("Reden van sluiten"), [Optional(), Length(max=500)],
+    reason = StringField(_l("Reden van sluiten"), [Length(max=500)],
                          description=_l("Alleen nodig bij sluiten. Zet hier geen namen van cliënten."))
 
     def validate_last_night(self, field):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, has_request_context, session
-from flask_babel import Babel
+from flask_babel import Babel, refresh
 from flask_login import current_user
 
 LOCALES = {"nl": "Nederlands", "en": "English"}
@@ -26,3 +26,6 @@ def select_locale() -> str:
 def init_app(app: Flask) -> None:
     """Attach Flask-Babel; translations live in logeer/translations (compiled by scripts/compile-translations)."""
     babel.init_app(app, locale_selector=select_locale)
+    # Flask-Babel caches the locale on the app context; a request inside an already pushed
+    # context (tests, CLI) must choose afresh, like the login's user cache in logeer/auth.py.
+    app.before_request(refresh)

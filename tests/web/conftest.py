@@ -59,7 +59,9 @@ class WebClient:
         return self.client.get(path, **kw)
 
     def post(self, path, data=None, token_from: str | None = None, **kw):
-        html = self.client.get(token_from or "/login").get_data(as_text=True) if token_from != "" else ""
+        html = ""
+        if token_from != "":
+            html = self.client.get(token_from or "/login", follow_redirects=True).get_data(as_text=True)
         data = dict(data or {})
         if token_from != "":
             data.setdefault("csrf_token", csrf_token(html))
@@ -67,6 +69,23 @@ class WebClient:
 
     def login(self, email: str, password: str = DEMO_PASSWORD):
         return self.post("/login", {"email": email, "password": password}, token_from="/login")
+
+
+def _compile_translations() -> None:
+    """Compile a .po newer than its .mo (the committed .mo files are normally current)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (ROOT / "logeer" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+
+
+_compile_translations()
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ def test_nurse_finds_a_bed_books_it_sees_the_reference_and_the_provider_confirms
     page.get_by_label("Aantal nachten").fill("3")
     page.get_by_label("Zorgprofiel").select_option("somatic")
     nurse.click(page.get_by_role("button", name="Zoeken"))
-    expect(page.get_by_role("heading", name=re.compile(r"bedden? vrij"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"\d+ bed(den)? vrij"))).to_be_visible()
     first_card = page.locator(".card").first
     expect(first_card).to_contain_text("De Linde Enschede")
     expect(first_card).to_contain_text("Zorggroep De Linde (demo)")
