@@ -80,8 +80,9 @@ def age_band_sql(birth_year, on_day) -> sa.ColumnElement:
 def night_series(start: dt.date, end: dt.date) -> sa.Subquery:
     """A one-column (``night``) table of the nights ``[start, end)``, built in the database."""
     last = end - dt.timedelta(days=1)
-    seed = sa.select(sa.cast(sa.literal(start, sa.Date), sa.Date).label("night")).cte("nights", recursive=True)
-    step = sa.select(sa.cast(date_add(seed.c.night, 1), sa.Date).label("night")).where(
+    # type_coerce, not CAST: SQLite's CAST(... AS DATE) would turn '2025-03-01' into the number 2025.
+    seed = sa.select(sa.type_coerce(sa.literal(start, sa.Date), sa.Date).label("night")).cte("nights", recursive=True)
+    step = sa.select(sa.type_coerce(date_add(seed.c.night, 1), sa.Date).label("night")).where(
         seed.c.night < sa.literal(last, sa.Date)
     )
     series = seed.union_all(step)
@@ -94,7 +95,7 @@ def pg_night_series(start: dt.date, end: dt.date) -> sa.Subquery:
     series = sa.func.generate_series(
         sa.cast(sa.literal(start, sa.Date), sa.DateTime), sa.cast(sa.literal(last, sa.Date), sa.DateTime),
         sa.text("interval '1 day'"),
-    ).table_valued("value")
+    ).table_valued("value").render_derived(name="series")
     return sa.select(sa.cast(series.c.value, sa.Date).label("night")).select_from(series).subquery("night_series")
 
 
