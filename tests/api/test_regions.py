@@ -1,7 +1,6 @@
 """The current region: its settings (with the contract's defaults) and its municipalities."""
 from __future__ import annotations
 
-
 from logeer.extensions import db
 from logeer.models import Region
 from tests.factories import MUNICIPALITIES, ApiClient
