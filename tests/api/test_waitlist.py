@@ -583,3 +583,21 @@ def test_another_regions_coordinator_sees_and_touches_nothing(scene):
     assert outsider.post(f"{API}/offers/{offer.id}/accept").status_code == 404
     assert outsider.post(f"{API}/waitlist/{entry['id']}/withdraw").status_code == 404
     assert the_open_offer(entry["id"]).id == offer.id
+
+
+def test_held_nights_cannot_be_closed_withdrawn_or_the_bed_switched_off(client, factory):
+    w = factory.world()
+    made = ApiClient(client, w.referrer).post(f"{API}/waitlist", json=entry_body(w.guest, 10, 20, 3, municipalities=["Hengelo"]))
+    offer = the_open_offer(made.json["id"])
+    assert (offer.bed_id, offer.arrival) == (w.other_bed.id, days(10))  # the only claim on the Hengelo bed
+    provider = ApiClient(client, w.other_provider)
+    before = snapshot()
+
+    closed = provider.post(f"{API}/beds/{w.other_bed.id}/closures",
+                           json={"start": str(days(11)), "end": str(days(12)), "reason": "lekkage"})
+    withdrawn = provider.delete(f"{API}/beds/{w.other_bed.id}/availability?start={days(12)}&end={days(13)}")
+    switched_off = provider.patch(f"{API}/beds/{w.other_bed.id}", json={"active": False})
+
+    for answer in (closed, withdrawn, switched_off):
+        assert (answer.status_code, error_code(answer)) == (409, "bed_has_bookings"), answer.json
+    assert snapshot() == before and the_open_offer(made.json["id"]).id == offer.id
