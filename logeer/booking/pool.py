@@ -227,7 +227,8 @@ def _withdraw(bed_id: int, start: dt.date, end: dt.date | None) -> None:
 def remove_availability(user: User, bed_id: int, start: dt.date, end: dt.date) -> Bed:
     """Withdraw nights ``[start, end)``; refused while an active booking or open offer uses one."""
     bed = get_bed(user, bed_id, manage=True)
-    _check_period(start, end, today=None)
+    # Past nights are the evaluation's history (available bed-nights): they are not rewritten.
+    _check_period(start, end, today=_region_today(user))
     if _has_stay_claims(bed.id, start, end):
         raise BedHasBookings()
     _withdraw(bed.id, start, end)

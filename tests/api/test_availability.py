@@ -113,6 +113,16 @@ def test_withdrawing_at_the_edges_trims_and_across_periods_removes_what_it_cover
     assert periods(bed.id) == [span(3, 8), span(20, 25)]
 
 
+def test_withdrawing_nights_in_the_past_is_refused_because_they_are_the_evaluations_history(client, factory):
+    w = factory.world()
+    bed = factory.bed(w.location, available=(-30, 30))
+    response = withdraw(ApiClient(client, w.provider), bed, -5, 5)
+    assert (response.status_code, error_code(response)) == (422, "invalid_dates")
+    assert periods(bed.id) == [span(-30, 30)]
+    assert withdraw(ApiClient(client, w.provider), bed, 0, 5).status_code == 204, "from today on is fine"
+    assert periods(bed.id) == [span(-30, 0), span(5, 30)]
+
+
 def test_withdrawn_nights_are_no_longer_bookable(client, factory):
     w = factory.world()
     withdraw(ApiClient(client, w.provider), w.bed, 10, 12)
