@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema as _MarshmallowSchema
+from marshmallow import ValidationError, fields, pre_load, validate, validates, validates_schema
 
 from .models.base import (
     BOOKING_STATUSES,
@@ -24,9 +26,45 @@ EARLIEST_DATE = dt.date(2000, 1, 1)
 LATEST_DATE = dt.date(2199, 12, 31)
 
 
+def _storable(value) -> bool:
+    """False for text no database keeps faithfully: a NUL character (PostgreSQL refuses it) or a lone surrogate."""
+    pending = [value]  # a loop, not recursion: the JSON may be nested as deep as the parser allowed
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, Mapping):
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
+    return True
+
+
+class Schema(_MarshmallowSchema):
+    """Base of every schema here: unstorable text is invalid input (422), not a database error (500)."""
+
+    @pre_load
+    def _refuse_unstorable_text(self, data, **kwargs):
+        if isinstance(data, Mapping):
+            bad = {key: ["Bevat tekens die niet zijn toegestaan."] for key in data if not _storable(data[key])}
+            if bad:
+                raise ValidationError(bad)
+        return data
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Mag niet leeg zijn.")
+
+
 def Text(max_length: int, *, required: bool = True, **kwargs) -> fields.String:
     """A trimmed, non-empty string of at most ``max_length`` characters."""
-    return fields.String(required=required, validate=validate.Length(min=1, max=max_length), **kwargs)
+    return fields.String(required=required, validate=[validate.Length(min=1, max=max_length), _not_blank], **kwargs)
 
 
 def Choice(values: tuple[str, ...], **kwargs) -> fields.String:

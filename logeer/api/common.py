@@ -13,6 +13,10 @@ class NotAuthenticated(DomainError):
     status, code, message = 401, "unauthorized", "U bent niet ingelogd."
 
 
+class MalformedJson(DomainError):
+    status, code, message = 400, "malformed_json", "De JSON kan niet worden gelezen."
+
+
 def actor() -> User:
     """The logged-in user (session or bearer token), or a 401."""
     if not current_user.is_authenticated:
