@@ -230,3 +230,39 @@ def test_provider_reopens_a_closure_from_the_calendar(web, demo):
     response = web.post(f"/kalender/sluitingen/{closure_id}/heropenen", {"next": "/kalender"}, token_from="/kalender")
     assert response.status_code == 302
     assert db.session.get(Closure, closure_id) is None
+
+
+def test_referrer_sees_an_open_offer_and_declines_it(web, demo):
+    from logeer.booking import waitlist
+    from logeer.models import Offer, WaitlistEntry
+
+    guest = db.session.scalar(sa.select(Guest).where(Guest.name == "Demo Gast 3"))
+    entry = waitlist.create_entry(_user(NURSE), {
+        "guest_id": guest.id, "earliest_arrival": days(60), "latest_departure": days(63), "nights": 3,
+        "reason": "holiday", "funding": "wmo"})
+    db.session.commit()
+    assert entry.status == "offered"  # a bed fitted at once
+    offer = db.session.scalar(sa.select(Offer).where(Offer.waitlist_entry_id == entry.id))
+    offer_id, entry_id = offer.id, entry.id
+    db.session.rollback()
+    web.login(NURSE)
+    listing = web.get("/wachtlijst").get_data(as_text=True)
+    assert f"/aanbod/{offer_id}/aannemen" in listing and 'class="badge">1' in listing
+    page = web.get(f"/aanbod/{offer_id}").get_data(as_text=True)
+    assert "Er is een logeerbed voor u vrijgehouden" in page and "Demo Gast 3" in page
+    response = web.post(f"/aanbod/{offer_id}/afwijzen", token_from=f"/aanbod/{offer_id}")
+    assert response.headers["Location"] == "/wachtlijst"
+    db.session.expire_all()
+    assert db.session.get(Offer, offer_id).status == "declined"
+    assert "U heeft het aanbod afgewezen." in web.get("/wachtlijst").get_data(as_text=True)
+    assert db.session.get(WaitlistEntry, entry_id).status in ("waiting", "offered")
+
+
+def test_pages_render_in_english_for_every_role(web, demo):
+    for email, path, text in ((PROVIDER, "/kalender", "Bed calendar"), (COORDINATOR, "/beheer/regio", "Most nights per stay"),
+                              (NURSE, "/wachtlijst", "Waiting for a bed")):
+        web.login(email)
+        web.post("/taal", {"locale": "en"}, token_from=path)
+        html = web.get(path).get_data(as_text=True)
+        assert text in html, (email, path)
+        web.post("/logout", token_from=path)
