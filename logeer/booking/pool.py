@@ -256,16 +256,23 @@ def list_closures(bed: Bed) -> list[Closure]:
 
 
 def remove_closure(user: User, bed_id: int, closure_id: int) -> Closure:
-    """Reopen the nights of a closure."""
+    """Reopen the nights of a closure from today on; nights already past stay closed (history)."""
     bed = get_bed(user, bed_id, manage=True)
     closure = db.session.get(Closure, closure_id)
     if closure is None or closure.bed_id != bed.id:
         raise NotFound("Sluiting niet gevonden.")
-    db.session.execute(sa.delete(BedNight).where(BedNight.closure_id == closure.id))
-    db.session.delete(closure)
+    today = _region_today(user)
+    if closure.end <= today:
+        raise InvalidDates("Deze sluiting ligt in het verleden en blijft bewaard.")
+    start, end = max(closure.start, today), closure.end
+    db.session.execute(sa.delete(BedNight).where(BedNight.closure_id == closure.id, BedNight.night >= start))
+    if closure.start < today:
+        closure.end = today  # an ongoing closure: the nights already passed remain closed
+    else:
+        db.session.delete(closure)
     db.session.flush()
-    audit.record(user, "closure_removed", "closure", closure_id, bed_id=bed.id, start=closure.start, end=closure.end)
-    offer_freed_nights(user.region, [(bed.id, closure.start, closure.end)], actor=user)
+    audit.record(user, "closure_removed", "closure", closure_id, bed_id=bed.id, start=start, end=end)
+    offer_freed_nights(user.region, [(bed.id, start, end)], actor=user)
     return closure
 
 

@@ -7,6 +7,7 @@ from logeer.models import BedNight, Closure
 from tests.factories import ApiClient, days
 from tests.support import (  # noqa: F401
     API, audit_entries, booking_body, claimed_nights, count, error_code, fast_passwords, other_region, periods, snapshot,
+    travel,
 )
 
 
@@ -246,6 +247,29 @@ def test_removing_a_closure_reopens_its_nights(client, factory):
     assert booked.status_code == 201
     entry, = audit_entries("closure_removed")
     assert (entry.user_id, entry.entity_id) == (w.provider.id, closure_id)
+
+
+def test_removing_an_ongoing_closure_reopens_the_nights_from_today_and_keeps_the_past_ones(client, factory, travel):
+    w = factory.world()
+    provider = ApiClient(client, w.provider)
+    closure_id = close(provider, w.bed, 0, 5).json["id"]
+    travel(2)
+    assert provider.delete(f"{API}/beds/{w.bed.id}/closures/{closure_id}").status_code == 204
+    assert claimed_nights(w.bed.id) == {days(0): "closure", days(1): "closure"}
+    db.session.expire_all()
+    closure = db.session.get(Closure, closure_id)
+    assert (closure.start, closure.end) == (days(0), days(2))
+    assert ApiClient(client, w.referrer).post(f"{API}/bookings", json=booking_body(w.bed, w.guest, 2, 3)).status_code == 201
+
+
+def test_a_closure_entirely_in_the_past_cannot_be_removed(client, factory, travel):
+    w = factory.world()
+    provider = ApiClient(client, w.provider)
+    closure_id = close(provider, w.bed, 0, 3).json["id"]
+    travel(3)
+    response = provider.delete(f"{API}/beds/{w.bed.id}/closures/{closure_id}")
+    assert (response.status_code, error_code(response)) == (422, "invalid_dates")
+    assert count(Closure) == 1 and len(claimed_nights(w.bed.id)) == 3
 
 
 def test_a_closure_is_removed_only_through_its_own_bed(client, factory):
