@@ -194,24 +194,36 @@ class Requests:
     by_outcome: dict[str, int] = field(default_factory=dict)
 
 
-def bed_night_rows(region_id: int, start: dt.date, end: dt.date, dialect: str) -> sa.Select:
-    """One row per bed of the region per night in ``[start, end)`` with 0/1 flags, for exports.
+# The flags of one (bed, night) in the occupancy export, by its ``night_state``: available,
+# occupied, pending, held, closed (0/1). ``unoffered``: outside every availability period.
+NIGHT_STATE_FLAGS: dict[str, tuple[int, int, int, int, int]] = {
+    "unoffered": (0, 0, 0, 0, 0),
+    "other": (1, 0, 0, 0, 0),  # available: free, or a turnaround night
+    "occupied": (1, 1, 0, 0, 0),
+    "pending": (1, 0, 1, 0, 0),
+    "held": (1, 0, 0, 1, 0),
+    "closed": (0, 0, 0, 0, 1),
+}
 
-    Columns: night, region, provider, location, municipality, bed_id, bed, available, occupied,
-    pending, held, closed. The flags use the same ``inside_availability`` and ``claim_category``
-    as ``bed_nights``, so summing a flag over the rows gives exactly the matching total.
+
+def bed_night_rows(region_id: int, start: dt.date, end: dt.date, dialect: str) -> sa.Select:
+    """One row per bed of the region per night in ``[start, end)``, for the occupancy export.
+
+    Columns: date, region, provider, location, municipality, bed_id, bed, night_state; the state
+    is ``unoffered`` outside availability, else ``claim_category`` (NIGHT_STATE_FLAGS turns it into
+    the export's flags). The same ``inside_availability`` and ``claim_category`` as ``bed_nights``,
+    so summing a flag over the rows gives exactly the matching total. The availability test runs
+    once per row (one CASE), and only the range's claims are joined.
     """
     from ..models import Region
     from .sqlfunc import nights_between
 
     nights = nights_between(start, end, dialect)
-    inside = inside_availability(Bed.id, nights.c.night)
-    category = claim_category()
-
-    def flag(condition) -> sa.Case:
-        return sa.case((condition, 1), else_=0)
-
-    query = (
+    state = sa.case(
+        (~inside_availability(Bed.id, nights.c.night), "unoffered"),
+        else_=claim_category(),
+    )
+    return (
         sa.select(
             nights.c.night.label("date"),
             Region.name.label("region"),
@@ -220,11 +232,7 @@ def bed_night_rows(region_id: int, start: dt.date, end: dt.date, dialect: str) -
             Municipality.name.label("municipality"),
             Bed.id.label("bed_id"),
             Bed.label.label("bed"),
-            flag(sa.and_(inside, category != "closed")).label("available"),
-            flag(sa.and_(inside, category == "occupied")).label("occupied"),
-            flag(sa.and_(inside, category == "pending")).label("pending"),
-            flag(sa.and_(inside, category == "held")).label("held"),
-            flag(sa.and_(inside, category == "closed")).label("closed"),
+            state.label("night_state"),
         )
         .select_from(Bed)
         .join(nights, sa.true())
@@ -232,9 +240,9 @@ def bed_night_rows(region_id: int, start: dt.date, end: dt.date, dialect: str) -
         .join(Organisation, Organisation.id == Location.organisation_id)
         .join(Municipality, Municipality.id == Location.municipality_id)
         .join(Region, Region.id == Organisation.region_id)
-        .outerjoin(BedNight, sa.and_(BedNight.bed_id == Bed.id, BedNight.night == nights.c.night))
+        .outerjoin(BedNight, sa.and_(BedNight.bed_id == Bed.id, BedNight.night == nights.c.night,
+                                     BedNight.night >= start, BedNight.night < end))
         .outerjoin(Booking, Booking.id == BedNight.booking_id)
         .where(Organisation.region_id == region_id)
         .order_by(nights.c.night, Bed.id)
     )
-    return query

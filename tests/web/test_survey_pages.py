@@ -184,3 +184,23 @@ def test_the_link_in_the_email_opens_the_page(client, stay, runner):
     body = db.session.scalar(sa.select(OutboxMessage.body_text).where(OutboxMessage.kind == "survey_invitation"))
     path = re.search(r"http://logeer\.test(/vragenlijst/[A-Za-z0-9_-]+)\n", body).group(1)
     assert client.get(path).status_code == 200
+
+
+def test_the_questions_are_a_region_setting(client, stay):
+    from tests.factories import ApiClient
+
+    coordinator = ApiClient(client, stay.coordinator)
+    questions = [
+        {"key": "burden", "kind": "scale", "min": 0, "max": 10, "text": "Hoe zwaar is de zorg nu?"},
+        {"key": "slept_well", "kind": "yes_no", "text": "Sliep u goed tijdens het logeren?", "phases": ["after"]},
+    ]
+    bad = coordinator.patch("/api/v1/regions/current", json={"settings": {"survey_questions": [
+        {"key": "burden", "kind": "scale", "min": 5, "max": 5, "text": "?"}]}})
+    assert bad.status_code == 422
+    assert coordinator.patch("/api/v1/regions/current", json={"settings": {"survey_questions": questions}}).status_code == 200
+    _, before = invite(stay.booking, "before")
+    html = client.get(f"/vragenlijst/{before}").get_data(as_text=True)
+    assert "Hoe zwaar is de zorg nu?" in html and "Sliep u goed" not in html and "loslaten" not in html
+    after_id, after = invite(stay.booking, "after")
+    assert submit(client, after, {"burden": "3", "slept_well": "nee"}).status_code == 200
+    assert answers_of(after_id) == {"burden": 3, "slept_well": 0}
