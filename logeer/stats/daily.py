@@ -76,7 +76,7 @@ def daily_figures(region: Region, now: dt.datetime, provider_id: int | None = No
         arrivals=list(arrivals),
         departures=list(departures),
         requests_waiting=waiting,
-        oldest_request_hours=int((now - oldest).total_seconds() // 3600) if oldest else None,
+        oldest_request_hours=max(0, int((now - oldest).total_seconds() // 3600)) if oldest else None,
         occupancy_last_7_days=totals(region.id, today - dt.timedelta(days=7), today, provider_id=provider_id).occupancy_rate,
         occupancy_pilot=totals(region.id, start, today, provider_id=provider_id).occupancy_rate if start < today else None,
         pilot_start=start,
