@@ -227,6 +227,25 @@ def test_unreadable_json_is_400_malformed_json_on_every_endpoint(scene):
     refusals.assert_all_refused()
 
 
+def test_an_action_without_a_body_is_not_done_when_its_json_body_is_unreadable(scene):
+    """Confirm, check in, withdraw, revoke ...: a client that sent garbage gets 400, and nothing happens."""
+    w = scene
+    actions = [
+        ("provider", "post", f"{API}/bookings/{w.booking.id}/confirm"),
+        ("provider", "post", f"{API}/bookings/{w.booking.id}/check-in"),
+        ("provider", "post", f"{API}/bookings/{w.booking.id}/no-show"),
+        ("provider", "delete", f"{API}/beds/{w.bed.id}/closures/{w.closure.id}"),
+        ("provider", "delete", f"{API}/beds/{w.bed.id}/availability?start={days(300)}&end={days(310)}"),
+        ("referrer", "delete", f"{API}/auth/token"),
+    ]
+    refusals = Refusals()
+    for role, method, path in actions:
+        refusals.expect(f"{method.upper()} {path}", lambda: getattr(w.as_[role], method)(path, **raw("{oops")),
+                        400, "malformed_json")
+    refusals.assert_all_refused()
+    assert w.as_["referrer"].get(f"{API}/me").status_code == 200, "the token was revoked after all"
+
+
 def test_a_json_body_that_is_not_an_object_is_422_on_every_endpoint(scene):
     refusals = Refusals()
     for endpoint in BODY_ENDPOINTS:
