@@ -96,13 +96,17 @@ def is_bed_free(bed: Bed, arrival: dt.date, departure: dt.date, care_profile: st
 def alternatives(
     region_id: int, arrival: dt.date, departure: dt.date, *, today: dt.date, limit: int = MAX_ALTERNATIVES, **filters
 ) -> list[Window]:
-    """The nearest windows of the same length within 14 days either side, nearest first."""
+    """The nearest bookable windows of the same length within 14 days either side, nearest first."""
+    from ..models import Region
+
+    # A window is offered only if it can be booked: not in the past, not beyond the horizon.
+    latest = today + dt.timedelta(days=db.session.get(Region, region_id).setting("booking_horizon_days"))
     length = departure - arrival
     found: list[Window] = []
     for shift in range(1, ALTERNATIVE_SPAN_DAYS + 1):
         for direction in (-1, 1):
             start = arrival + dt.timedelta(days=direction * shift)
-            if start < today:
+            if not today <= start <= latest:
                 continue
             query = free_beds_query(region_id, start, start + length, **filters).order_by(Bed.id)
             for bed_id in db.session.scalars(query.limit(limit - len(found))):

@@ -170,6 +170,16 @@ def test_alternatives_never_start_in_the_past(client, factory):
     assert min(arrival for arrival, _ in windows) >= str(days(0))
 
 
+def test_alternatives_beyond_the_booking_horizon_are_not_offered(client, factory):
+    w = factory.world(booking_horizon_days=20)
+    factory.booking(w.referrer, w.bed, w.guest, 18, 3)  # nights 18-20; the horizon's last arrival is day 20
+    result = search(client, w.referrer, 18, 21, municipality="Enschede")
+    windows = {(a["arrival"], a["departure"]) for a in result["alternatives"]}
+    assert (str(days(15)), str(days(18))) in windows
+    assert max(arrival for arrival, _ in windows) <= str(days(20)), "a window arriving after day 20 cannot be booked"
+    assert (str(days(21)), str(days(24))) not in windows
+
+
 def test_a_departure_on_or_before_the_arrival_is_refused_with_invalid_dates(client, factory):
     w = factory.world()
     api = ApiClient(client, w.referrer)
