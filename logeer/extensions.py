@@ -54,6 +54,14 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+@event.listens_for(Engine, "do_connect")
+def _postgresql_without_jit(dialect, conn_rec, cargs, cparams) -> None:
+    """PostgreSQL: no JIT compilation. It spent 2 of 2.6 s of a year's statistics query compiling
+    (region scale, docs/performance.md) and gains nothing on queries of this size."""
+    if dialect.name == "postgresql":
+        cparams["options"] = f"{cparams.get('options', '')} -c jit=off".strip()
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin_immediate(conn) -> None:
     """SQLite: take the write lock at the start, so concurrent writers queue instead of failing."""
