@@ -1,6 +1,9 @@
 """Locations, beds, availability, closures, the bed calendar and the availability search."""
 from __future__ import annotations
 
+import json
+
+from flask import Response
 from flask_smorest import Blueprint
 
 from ..booking import pool, search
@@ -147,10 +150,14 @@ def availability_search(args):
         "care_profile": args.get("care_profile"),
         "features": args["feature"],
     }
-    beds = search.free_beds(user.region_id, args["arrival"], args["departure"], **filters)
+    beds = search.free_bed_listing(user.region_id, args["arrival"], args["departure"], **filters)
     alternatives = []
     if not beds:
-        alternatives = search.alternatives(
-            user.region_id, args["arrival"], args["departure"], today=user.region.today(), **filters
-        )
-    return {"beds": beds, "alternatives": alternatives}
+        found = search.alternatives(user.region_id, args["arrival"], args["departure"], today=user.region.today(),
+                                    **filters)
+        alternatives = [{"arrival": w.arrival.isoformat(), "departure": w.departure.isoformat(), "bed_id": w.bed_id}
+                        for w in found]
+    # Already plain data in SearchResultSchema's shape: a region-wide answer can list thousands of
+    # beds, and dumping them through marshmallow cost ten times the query (docs/performance.md).
+    body = json.dumps({"beds": beds, "alternatives": alternatives}, ensure_ascii=False, separators=(",", ":"))
+    return Response(body, status=200, mimetype="application/json")

@@ -80,3 +80,21 @@ def _least_pg(element, compiler, **kw) -> str:
 @compiles(greatest, "postgresql")
 def _greatest_pg(element, compiler, **kw) -> str:
     return f"GREATEST({compiler.process(element.clauses, **kw)})"
+
+
+class comma_list(FunctionElement):
+    """The values of a column joined with commas, as an aggregate (``string_agg`` / ``group_concat``)."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "comma_list"
+
+
+@compiles(comma_list, "postgresql")
+def _comma_list_pg(element, compiler, **kw) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(comma_list, "sqlite")
+def _comma_list_sqlite(element, compiler, **kw) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
