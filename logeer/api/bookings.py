@@ -14,7 +14,7 @@ from ..schemas import (
     ReasonInSchema,
     page_of,
 )
-from .common import actor, commit, paginate
+from .common import actor, commit, paginate, reload_columns
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings")
 
@@ -25,6 +25,7 @@ blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Booking
 def create_booking(data):
     booking = bookings.create_booking(actor(), **data)
     commit()
+    reload_columns(booking)
     return booking
 
 
@@ -54,6 +55,7 @@ def get_booking(booking_id):
 def _transition(booking_id: int, verb: str, **kwargs):
     booking, _freed = bookings.transition(actor(), booking_id, verb, **kwargs)
     commit()
+    reload_columns(booking)
     return booking
 
 

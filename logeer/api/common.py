@@ -34,3 +34,13 @@ def paginate(query: sa.Select, page: int, per_page: int) -> dict:
 def commit() -> None:
     """End the request's transaction; every mutating view calls this once, last."""
     db.session.commit()
+
+
+def reload_columns(obj) -> None:
+    """Read a just-committed object's own columns back in one SELECT.
+
+    The commit expired it; left alone, the response's first attribute read reloads it with every
+    eager relationship (a booking: its bed, then the bed's care profiles and features, three
+    queries) that the response does not show.
+    """
+    db.session.refresh(obj, attribute_names=[attr.key for attr in sa.inspect(obj).mapper.column_attrs])

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Bed, Booking, GuestNight, Location, User
-from ..models.base import utcnow
+from ..models.base import unused_reference, utcnow
 from ..models.bookings import TRANSITIONS
 from . import audit
 from .claims import claim_bed_nights, claim_guest_nights, guest_has_overlap, release_booking_nights
@@ -105,6 +105,7 @@ def create_booking(
 
     auto = region.setting("auto_confirm")
     booking = Booking(
+        reference=unused_reference(Booking.reference, "LG-"),
         region_id=region.id,
         organisation_id=user.organisation_id,
         created_by_id=user.id,
@@ -132,10 +133,12 @@ def create_booking(
             execution_options={"synchronize_session": False},
         )
     else:
+        # No savepoints: a refused claim fails the whole request, whose transaction is rolled back.
         claim_bed_nights(
-            bed.id, arrival, departure, turnaround_days=bed.location.turnaround_days, booking_id=booking.id
+            bed.id, arrival, departure, turnaround_days=bed.location.turnaround_days, booking_id=booking.id,
+            savepoint=False,
         )
-    claim_guest_nights(guest.id, arrival, departure, booking.id)
+    claim_guest_nights(guest.id, arrival, departure, booking.id, savepoint=False)
     audit.record(
         user, "booking_created", "booking", booking.id, guest_id=guest.id, booking_id=booking.id,
         status=booking.status, bed_id=bed.id, arrival=arrival, departure=departure,

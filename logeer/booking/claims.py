@@ -28,8 +28,13 @@ def claim_bed_nights(
     offer_id: int | None = None,
     closure_id: int | None = None,
     error: type[DomainError] = BedUnavailable,
+    savepoint: bool = True,
 ) -> None:
-    """Claim nights ``[start, end)`` (plus turnaround nights after ``end``) or raise ``error``."""
+    """Claim nights ``[start, end)`` (plus turnaround nights after ``end``) or raise ``error``.
+
+    With ``savepoint`` the transaction stays usable after a refusal; a caller whose whole
+    transaction is rolled back on the error anyway (creating a booking) saves two round trips.
+    """
     kind = "closure" if closure_id else "stay"
     owner = {"booking_id": booking_id, "offer_id": offer_id, "closure_id": closure_id}
     rows = [{"bed_id": bed_id, "night": n, "kind": kind, **owner} for n in night_range(start, end)]
@@ -41,20 +46,26 @@ def claim_bed_nights(
         # An executemany with no rows would insert one row of NULLs (and fail as a conflict).
         return
     try:
-        with db.session.begin_nested():
-            db.session.execute(sa.insert(BedNight), rows)
+        _insert(BedNight, rows, savepoint)
     except IntegrityError:
         raise error() from None
 
 
-def claim_guest_nights(guest_id: int, start: dt.date, end: dt.date, booking_id: int) -> None:
-    """Claim the guest's nights ``[start, end)`` or raise GuestOverlap."""
+def claim_guest_nights(guest_id: int, start: dt.date, end: dt.date, booking_id: int, *, savepoint: bool = True) -> None:
+    """Claim the guest's nights ``[start, end)`` or raise GuestOverlap (``savepoint`` as for bed-nights)."""
     rows = [{"guest_id": guest_id, "night": n, "booking_id": booking_id} for n in night_range(start, end)]
     try:
-        with db.session.begin_nested():
-            db.session.execute(sa.insert(GuestNight), rows)
+        _insert(GuestNight, rows, savepoint)
     except IntegrityError:
         raise GuestOverlap() from None
+
+
+def _insert(model, rows: list[dict], savepoint: bool) -> None:
+    if savepoint:
+        with db.session.begin_nested():
+            db.session.execute(sa.insert(model), rows)
+    else:
+        db.session.execute(sa.insert(model), rows)
 
 
 def release_booking_nights(booking_id: int, from_night: dt.date | None = None) -> None:

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Guest, User
+from ..models.base import unused_reference
 from . import audit
 from .errors import Forbidden, NotFound
 from .pool import _municipality
@@ -18,6 +19,7 @@ def create_guest(user: User, data: dict[str, Any]) -> Guest:
         raise Forbidden()
     caregiver = data.get("caregiver") or {}
     guest = Guest(
+        reference=unused_reference(Guest.reference, "G-"),
         region_id=user.region_id,
         organisation_id=user.organisation_id,
         created_by_id=user.id,

@@ -20,6 +20,20 @@ def new_reference(prefix: str, length: int = 6) -> str:
     return prefix + "".join(secrets.choice(CROCKFORD) for _ in range(length))
 
 
+def unused_reference(column, prefix: str) -> str:
+    """A new random reference for ``column`` (unique) that no row uses yet.
+
+    Six random characters give about a billion references: with a million bookings, one new
+    reference in a thousand would otherwise collide and fail the insert on the unique key.
+    """
+    from ..extensions import db
+
+    while True:
+        candidate = new_reference(prefix)
+        if db.session.execute(sa.select(column).where(column == candidate).limit(1)).first() is None:
+            return candidate
+
+
 class UTCDateTime(TypeDecorator):
     """Stores aware datetimes as UTC and always returns them aware (SQLite keeps no offset)."""
 

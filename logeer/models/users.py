@@ -91,7 +91,8 @@ class ApiToken(db.Model):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[User] = relationship()
+    # Joined: every API request reads its token and user (with organisation and region) in one query.
+    user: Mapped[User] = relationship(lazy="joined")
 
     def is_valid(self, now: dt.datetime | None = None) -> bool:
         return self.revoked_at is None and self.expires_at > (now or utcnow()) and self.user.active
