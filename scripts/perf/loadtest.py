@@ -92,6 +92,41 @@ class Server:
             self.log.close()
 
 
+def proc_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (and its reaped children), in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds spent by the gunicorn workers, the database's backends and this client."""
+
+    def __init__(self, server: "Server", url: str):
+        self.server, self.url = server, url
+
+    def _pg_pids(self) -> list[int]:
+        if not self.url.startswith("postgresql"):
+            return []
+        import psycopg
+
+        name = self.url.rsplit("/", 1)[1]
+        with psycopg.connect(common.PG_ADMIN, autocommit=True) as conn:
+            return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,))]
+
+    def sample(self) -> dict[str, float]:
+        return {"app": sum(proc_cpu_seconds(p) for p in self.server.worker_pids()),
+                "database": sum(proc_cpu_seconds(p) for p in self._pg_pids()),
+                "client": time.process_time()}
+
+    @staticmethod
+    def diff(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+        return {k: round(after[k] - before[k], 1) for k in before}
+
+
 def request_once(base: str, method: str, path: str, body: Any = None, token: str | None = None,
                  timeout: float = 30) -> tuple[int, Any, float]:
     conn = http.client.HTTPConnection(base, timeout=timeout)
@@ -291,12 +326,15 @@ def booking_throughput(data: dict, clients: int = 16, duration: float = 30, work
         for t in threads_:
             t.start()
         load = os.getloadavg()[0]
+        meter = CpuMeter(server, data["url"])
+        cpu_before = meter.sample()
         stop_at[0] = time.perf_counter() + duration
         begin = time.perf_counter()
         barrier.wait()
         for t in threads_:
             t.join()
         elapsed = time.perf_counter() - begin
+        cpu = meter.diff(cpu_before, meter.sample())
         for u in users:
             records += [r for r in u.records if r.op == "book"]
     finally:
@@ -310,7 +348,8 @@ def booking_throughput(data: dict, clients: int = 16, duration: float = 30, work
         "median_ms": round(percentile(ms, 0.5), 1), "p95_ms": round(percentile(ms, 0.95), 1),
         "p99_ms": round(percentile(ms, 0.99), 1), "max_ms": round(max(ms), 1),
         "statuses": dict(sorted(Counter(r.status for r in records).items())),
-        "integrity_violations": sum(checks.values()), "load_1m": round(load, 2)}}
+        "integrity_violations": sum(checks.values()), "load_1m": round(load, 2),
+        "cpu_seconds": cpu, "cpu_ms_per_booking": {k: round(v * 1000 / max(len(ok), 1), 2) for k, v in cpu.items()}}}
 
 
 # The mixed load -----------------------------------------------------------------------------------------

@@ -94,8 +94,10 @@ JOIN municipalities m ON m.id = l.municipality_id
 WHERE o.region_id = %(region)s AND b.active {muni}
   AND EXISTS (SELECT 1 FROM availability_periods p
               WHERE p.bed_id = b.id AND p.start <= %(arrival)s AND p."end" >= %(departure)s)
-  AND NOT EXISTS (SELECT 1 FROM bed_nights n
-                  WHERE n.bed_id = b.id AND n.night >= %(arrival)s AND n.night < %(departure)s + l.turnaround_days)
+  AND b.id NOT IN (SELECT n.bed_id FROM bed_nights n WHERE n.night >= %(arrival)s AND n.night < %(departure)s)
+  AND (l.turnaround_days = 0 OR NOT EXISTS (
+       SELECT 1 FROM bed_nights n WHERE n.bed_id = b.id AND n.night >= %(departure)s
+                                    AND n.night < %(departure)s + l.turnaround_days))
 ORDER BY b.location_id, b.label, b.id
 """
 RAW_SEARCH_SQLITE = """
@@ -110,9 +112,10 @@ JOIN municipalities m ON m.id = l.municipality_id
 WHERE o.region_id = :region AND b.active {muni}
   AND EXISTS (SELECT 1 FROM availability_periods p
               WHERE p.bed_id = b.id AND p.start <= :arrival AND p."end" >= :departure)
-  AND NOT EXISTS (SELECT 1 FROM bed_nights n
-                  WHERE n.bed_id = b.id AND n.night >= :arrival
-                    AND n.night < date(:departure, '+' || l.turnaround_days || ' days'))
+  AND b.id NOT IN (SELECT n.bed_id FROM bed_nights n WHERE n.night >= :arrival AND n.night < :departure)
+  AND (l.turnaround_days = 0 OR NOT EXISTS (
+       SELECT 1 FROM bed_nights n WHERE n.bed_id = b.id AND n.night >= :departure
+                                    AND n.night < date(:departure, '+' || l.turnaround_days || ' days')))
 ORDER BY b.location_id, b.label, b.id
 """
 
@@ -127,7 +130,7 @@ def search_windows(bench: Bench, count: int = 40) -> list[tuple[dt.date, dt.date
 
 
 def measure_search(bench: Bench, reps: int) -> dict[str, Any]:
-    from logeer.booking.search import free_beds
+    from logeer.booking.search import free_bed_listing
 
     windows = search_windows(bench)
     from logeer.extensions import db
@@ -152,7 +155,7 @@ def measure_search(bench: Bench, reps: int) -> dict[str, Any]:
             from logeer.extensions import db
 
             arrival, departure = windows[i % len(windows)]
-            free_beds(bench.region_id, arrival, departure, municipalities=munis)
+            free_bed_listing(bench.region_id, arrival, departure, municipalities=munis)
             db.session.rollback()
 
         if bench.backend == "postgresql":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import uuid
 
 import sqlalchemy as sa
 
@@ -76,7 +77,7 @@ def make_guests(region_id: int, organisation_id: int, user_id: int, profiles: li
     muni = db.session.scalar(sa.select(Municipality.id).where(Municipality.region_id == region_id).limit(1))
     now = dt.datetime.now(dt.timezone.utc)
     marker = f"bench-{now.timestamp():.6f}"
-    rows = [{"region_id": region_id, "organisation_id": organisation_id, "created_by_id": user_id,
+    rows = [{"reference": f"GB{uuid.uuid4().hex[:12]}", "region_id": region_id, "organisation_id": organisation_id, "created_by_id": user_id,
              "name": f"{marker}-{i}", "birth_year": 1940, "municipality_id": muni, "care_profile": p,
              "indication": "wlz", "caregiver_consent": False, "created_at": now} for i, p in enumerate(profiles)]
     for chunk in range(0, len(rows), 5000):
