@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, g, jsonify, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from ..booking.errors import DomainError
@@ -37,6 +39,30 @@ def error_response(status: int, code: str | None = None, message: str | None = N
     response = jsonify({"error": body})
     response.status_code = status
     return response
+
+
+# Seconds a client should wait before trying again while the database is away.
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(error: Exception) -> bool:
+    """True for errors that mean "the database cannot be reached right now", not a bug.
+
+    The server refused or dropped the connection (restart, failover, network), the pool had no
+    connection to give in time, or the database asked to try again (a serialisation failure or
+    deadlock, SQLite's busy lock): all OperationalError or a connection marked invalid.
+    """
+    if isinstance(error, (OperationalError, PoolTimeout)):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def _rollback_quietly() -> None:
+    """Roll the session back; when even that fails (the connection is gone), discard the session."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is already lost; nothing else to undo
+        db.session.close()
 
 
 def _flatten_webargs(messages: dict) -> dict:
@@ -83,8 +109,27 @@ def register_error_handlers(app: Flask, html_handler=None) -> None:
             return respond(422, "validation_error", None, _flatten_webargs(data["messages"]))
         return respond(status)
 
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)
+    def _database_error(error: Exception):
+        _rollback_quietly()
+        if not database_unavailable(error):
+            log.exception("database error on %s %s", request.method, request.path)
+            return respond(500)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                    str(getattr(error, "orig", error)).splitlines()[0] if str(error) else type(error).__name__)
+        # The error page must not ask the database who is logged in (nor anything else).
+        login_manager = getattr(app, "login_manager", None)
+        if login_manager is not None:
+            g._login_user = login_manager.anonymous_user()
+        response = respond(503, "unavailable", "De database is even niet bereikbaar. Probeer het over enkele seconden opnieuw.")
+        if isinstance(response, tuple):
+            response = app.make_response(response)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        db.session.rollback()
+        _rollback_quietly()
         log.exception("unhandled error on %s %s", request.method, request.path)
         return respond(500)
