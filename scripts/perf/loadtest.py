@@ -403,7 +403,8 @@ def provider_loop(user: Client, shared: Shared, rng: random.Random, bed_ids: lis
     while time.perf_counter() < shared.stop_at:
         status, page = user.call("requests", "GET", "/api/v1/bookings?status=requested&per_page=20")
         if status == 200:
-            for item in page["items"][:3]:
+            items = page["items"]
+            for item in rng.sample(items, min(3, len(items))):  # two planners of one provider pick apart
                 status, body = user.call("confirm", "POST", f"/api/v1/bookings/{item['id']}/confirm")
                 if status == 200:
                     with shared.lock:
