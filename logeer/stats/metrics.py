@@ -162,21 +162,54 @@ def bed_nights(
     for grp, bucket, nights in db.session.execute(offered):
         result[key(grp, bucket)].offered += int(nights or 0)
 
-    category = claim_category()
+    # Claimed nights, counted per claim owner as intervals rather than night by night: a booking's
+    # stay nights are exactly [arrival, departure), an open offer's too, a closure's [start, end)
+    # (claims.py keeps it so; turnaround nights count as nothing). Intersected with the
+    # availability periods (kept merged) and the buckets. This reads one row per stay instead of
+    # one per night: a year of a 5,000-bed region went from 1.3 s to ~0.1 s (docs/performance.md).
+    c = claim_intervals(region_id, start, end)
     claims = _scope(
-        sa.select(group_expr.label("grp"), b.c.key, category.label("category"), sa.func.count())
-        .select_from(BedNight)
-        .join(b, sa.and_(BedNight.night >= b.c.b_start, BedNight.night < b.c.b_end))
-        .join(Bed, Bed.id == BedNight.bed_id)
-        .outerjoin(Booking, Booking.id == BedNight.booking_id)
-        .where(BedNight.kind != "turnaround", inside_availability(BedNight.bed_id, BedNight.night)),
+        sa.select(
+            group_expr.label("grp"),
+            b.c.key,
+            c.c.category,
+            sa.func.sum(days_between(greatest(c.c.start, AvailabilityPeriod.start, b.c.b_start),
+                                     least(c.c.end, AvailabilityPeriod.end, b.c.b_end))),
+        )
+        .select_from(c)
+        .join(AvailabilityPeriod, sa.and_(AvailabilityPeriod.bed_id == c.c.bed_id,
+                                          AvailabilityPeriod.start < c.c.end, AvailabilityPeriod.end > c.c.start))
+        .join(b, sa.and_(c.c.start < b.c.b_end, c.c.end > b.c.b_start,
+                         AvailabilityPeriod.start < b.c.b_end, AvailabilityPeriod.end > b.c.b_start))
+        .join(Bed, Bed.id == c.c.bed_id),
         region_id, provider_id, bed_ids,
-    ).group_by(group_expr, b.c.key, category)
-    for grp, bucket, cat, count in db.session.execute(claims):
-        if cat != "other":
-            counts = result[key(grp, bucket)]
-            setattr(counts, cat, getattr(counts, cat) + count)
+    ).group_by(group_expr, b.c.key, c.c.category)
+    for grp, bucket, cat, nights in db.session.execute(claims):
+        counts = result[key(grp, bucket)]
+        setattr(counts, cat, getattr(counts, cat) + int(nights or 0))
     return dict(result)
+
+
+def claim_intervals(region_id: int, start: dt.date, end: dt.date) -> sa.Subquery:
+    """(bed_id, start, end, category) of every claim owner touching ``[start, end)``.
+
+    Categories as ``claim_category``: ``closed`` (closures), ``held`` (open offers), ``pending``
+    (requested bookings), ``occupied`` (confirmed, checked in, completed); the nights they claim
+    are exactly these intervals (turnaround nights, which count as nothing, are not included).
+    """
+    from ..models import Closure, Offer
+
+    booking_category = sa.case((Booking.status == "requested", "pending"), else_="occupied")
+    return sa.union_all(
+        sa.select(Closure.bed_id, Closure.start.label("start"), Closure.end.label("end"),
+                  sa.literal("closed", sa.String).label("category"))
+        .where(Closure.start < end, Closure.end > start),
+        sa.select(Offer.bed_id, Offer.arrival, Offer.departure, sa.literal("held", sa.String))
+        .where(Offer.region_id == region_id, Offer.status == "open", Offer.arrival < end, Offer.departure > start),
+        sa.select(Booking.bed_id, Booking.arrival, Booking.departure, booking_category)
+        .where(Booking.region_id == region_id, Booking.status.in_(("requested", *OCCUPYING_BOOKING_STATUSES)),
+               Booking.arrival < end, Booking.departure > start),
+    ).subquery("claims")
 
 
 def totals(region_id: int, start: dt.date, end: dt.date, **kwargs) -> BedNightCounts:
