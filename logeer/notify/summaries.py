@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Booking, Organisation, Region, User
-from ..stats.daily import daily_figures
+from ..stats.daily import all_daily_figures
 from . import percent, queue_email
 
 
@@ -29,7 +29,13 @@ def queue_daily_summaries(region: Region, now: dt.datetime) -> int:
     """One summary per coordinator (whole pool) and per provider user (own beds) for today."""
     today = region.today(now)
     queued = 0
-    region_figures = daily_figures(region, now)
+    providers = list(db.session.scalars(
+        sa.select(Organisation).where(Organisation.region_id == region.id, Organisation.kind == "provider")
+        .order_by(Organisation.id)
+    ))
+    # Every figure once for the region, grouped by provider (not one set of queries per provider).
+    all_figures = all_daily_figures(region, now, [p.id for p in providers])
+    region_figures = all_figures[None]
     for user in _recipients(region.id, "coordinator", daily=True):
         queue_email(
             recipient=user.email, template="daily_summary", kind="daily_summary", region_id=region.id,
@@ -37,15 +43,11 @@ def queue_daily_summaries(region: Region, now: dt.datetime) -> int:
             f=region_figures, region=region, scope=None, percent=percent,
         )
         queued += 1
-    providers = db.session.scalars(
-        sa.select(Organisation).where(Organisation.region_id == region.id, Organisation.kind == "provider")
-        .order_by(Organisation.id)
-    )
     for provider in providers:
         users = _recipients(region.id, "provider", provider.id, daily=True)
         if not users:
             continue
-        figures = daily_figures(region, now, provider_id=provider.id)
+        figures = all_figures[provider.id]
         for user in users:
             queue_email(
                 recipient=user.email, template="daily_summary", kind="daily_summary", region_id=region.id,

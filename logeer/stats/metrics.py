@@ -133,11 +133,21 @@ def bed_nights(
     monthly: bool = False,
     provider_id: int | None = None,
     bed_ids: Sequence[int] | None = None,
+    ranges: Sequence[tuple[str, dt.date, dt.date]] | None = None,
 ) -> dict[tuple, BedNightCounts]:
-    """Bed-night counts for nights ``[start, end)``, keyed by (group, month) (None where not asked)."""
+    """Bed-night counts for nights ``[start, end)``, keyed by (group, month) (None where not asked).
+
+    ``ranges``: named ranges inside ``[start, end)`` (they may overlap) counted in the same two
+    queries instead; the keys are then (group, name).
+    """
     if end <= start:
         return {}
-    buckets = month_buckets(start, end) if monthly else [("all", start, end)]
+    if ranges is not None:
+        buckets, monthly = [r for r in ranges if r[1] < r[2]], True
+        if not buckets:
+            return {}
+    else:
+        buckets = month_buckets(start, end) if monthly else [("all", start, end)]
     b = _buckets_subquery(buckets)
     group_col = GROUPS[by]
     group_expr = group_col if group_col is not None else sa.literal(None)
