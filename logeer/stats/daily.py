@@ -62,7 +62,7 @@ def all_daily_figures(region: Region, now: dt.datetime, provider_ids: Sequence[i
     for (provider, name), c in counted.items():
         for k in (None, provider):
             if (k, name) in counts:
-                _add(counts[(k, name)], c)
+                counts[(k, name)].add(c)
 
     provider_of = Location.organisation_id.label("provider_id")
     moving: dict[str, dict[int | None, list[Booking]]] = {"arrivals": {}, "departures": {}}
@@ -116,7 +116,3 @@ def all_daily_figures(region: Region, now: dt.datetime, provider_ids: Sequence[i
             WaitlistEntry.region_id == region.id, WaitlistEntry.status.in_(("waiting", "offered"))))
     return figures
 
-
-def _add(total: BedNightCounts, part: BedNightCounts) -> None:
-    for name in ("offered", "closed", "occupied", "pending", "held"):
-        setattr(total, name, getattr(total, name) + getattr(part, name))

@@ -46,6 +46,14 @@ class BedNightCounts:
     def occupancy_rate(self) -> float | None:
         return round(self.occupied / self.available, 4) if self.available else None
 
+    def add(self, other: "BedNightCounts") -> None:
+        """Add another group's counts to these."""
+        self.offered += other.offered
+        self.closed += other.closed
+        self.occupied += other.occupied
+        self.pending += other.pending
+        self.held += other.held
+
     def as_dict(self) -> dict:
         return {
             "available_bed_nights": self.available,
@@ -220,6 +228,14 @@ def claim_intervals(region_id: int, start: dt.date, end: dt.date) -> sa.Subquery
         .where(Booking.region_id == region_id, Booking.status.in_(("requested", *OCCUPYING_BOOKING_STATUSES)),
                Booking.arrival < end, Booking.departure > start),
     ).subquery("claims")
+
+
+def rolled_up(counts: dict[tuple, BedNightCounts], *, group: bool, month: bool) -> dict[tuple, BedNightCounts]:
+    """Counts keyed (group, month) summed over whichever of the two is not kept (its key becomes None)."""
+    out: dict[tuple, BedNightCounts] = defaultdict(BedNightCounts)
+    for (grp, bucket), c in counts.items():
+        out[(grp if group else None, bucket if month else None)].add(c)
+    return dict(out)
 
 
 def totals(region_id: int, start: dt.date, end: dt.date, **kwargs) -> BedNightCounts:

@@ -14,11 +14,10 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from ..booking.sqlfunc import days_between
+from ..booking.sqlfunc import days_between, greatest, least
 from ..extensions import db
-from ..models import Bed, BedNight, Booking, Guest, Location, Municipality, Organisation, Region
+from ..models import AvailabilityPeriod, Bed, Booking, Guest, Location, Municipality, Organisation, Region
 from ..models.base import OCCUPYING_BOOKING_STATUSES
-from .metrics import claim_category, inside_availability
 from .sqlfunc import age_band_sql, local_date, median_of
 
 GuestMunicipality = aliased(Municipality, name="guest_municipality")
@@ -102,8 +101,9 @@ def stays_count(region: Region, start: dt.date, end: dt.date) -> int:
 def stay_breakdown(region: Region, start: dt.date, end: dt.date, by: str) -> dict[str | None, dict[str, int]]:
     """Per value of ``by`` (STAY_GROUPS): stays with a night in the range and occupied bed-nights in it.
 
-    The bed-nights are counted from the claimed nights with the same rule as ``metrics.bed_nights``,
-    so they add up to ``occupied_bed_nights`` over all values.
+    The bed-nights are counted with the same rule as ``metrics.bed_nights`` (a stay's nights
+    ``[arrival, departure)`` inside the bed's availability periods, as intervals), so they add up
+    to ``occupied_bed_nights`` over all values.
     """
     group = STAY_GROUPS[by]().label("grp")
     result: dict[str | None, dict[str, int]] = {}
@@ -113,20 +113,17 @@ def stay_breakdown(region: Region, start: dt.date, end: dt.date, by: str) -> dic
     for value, count in db.session.execute(stays):
         result.setdefault(value, {"stays": 0, "occupied_bed_nights": 0})["stays"] = count
 
-    category = claim_category()
-    nights = _joined(
-        sa.select(group, sa.func.count(BedNight.id))
-        .select_from(BedNight)
-        .join(Booking, Booking.id == BedNight.booking_id)
-    ).where(
-        Booking.region_id == region.id,
-        BedNight.night >= start,
-        BedNight.night < end,
-        category == "occupied",
-        inside_availability(BedNight.bed_id, BedNight.night),
-    ).group_by(group)
+    first, last = sa.literal(start, sa.Date), sa.literal(end, sa.Date)
+    period = AvailabilityPeriod
+    nights = _overlapping(_joined(
+        sa.select(group, sa.func.sum(days_between(greatest(Booking.arrival, period.start, first),
+                                                  least(Booking.departure, period.end, last))))
+        .select_from(Booking)
+        .join(period, sa.and_(period.bed_id == Booking.bed_id, period.start < Booking.departure,
+                              period.end > Booking.arrival, period.start < end, period.end > start))
+    ), region.id, start, end).where(Booking.status.in_(OCCUPYING_BOOKING_STATUSES)).group_by(group)
     for value, count in db.session.execute(nights):
-        result.setdefault(value, {"stays": 0, "occupied_bed_nights": 0})["occupied_bed_nights"] = count
+        result.setdefault(value, {"stays": 0, "occupied_bed_nights": 0})["occupied_bed_nights"] = int(count or 0)
     return result
 
 

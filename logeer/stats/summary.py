@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Bed, Location, Organisation, Region
-from .demand import demand_breakdown, demand_counts, median_time_to_placement
-from .metrics import BedNightCounts, bed_nights, month_buckets
+from .demand import demand_breakdown, demand_by_month, demand_counts, median_time_to_placement
+from .metrics import BedNightCounts, bed_nights, month_buckets, rolled_up
 from .stays import median_lead_time, stay_breakdown, stays_count
 from .surveys import survey_figures
 
@@ -45,12 +45,21 @@ def _occupancy_row(counts: BedNightCounts) -> dict[str, Any]:
     }
 
 
-def occupancy_summary(region: Region, start: dt.date, end: dt.date) -> dict[str, Any]:
-    """GET /api/v1/stats/summary: bed-nights in ``[start, end)``, stays, demand; by provider and month."""
-    total = bed_nights(region.id, start, end).get((None, None), BedNightCounts())
-    per_provider = bed_nights(region.id, start, end, by="provider")
-    per_month = bed_nights(region.id, start, end, monthly=True)
-    demand = demand_counts(region.id, start, end, region.tz)
+def occupancy_summary(region: Region, start: dt.date, end: dt.date, *, counts: dict | None = None,
+                      demand: dict | None = None) -> dict[str, Any]:
+    """GET /api/v1/stats/summary: bed-nights in ``[start, end)``, stays, demand; by provider and month.
+
+    ``counts`` (bed_nights by provider and month) and ``demand`` (demand_counts) when the caller
+    already has them. Total, per provider and per month are sums of the one count by provider and
+    month (one query, not three).
+    """
+    if counts is None:
+        counts = bed_nights(region.id, start, end, by="provider", monthly=True)
+    total = rolled_up(counts, group=False, month=False).get((None, None), BedNightCounts())
+    per_provider = rolled_up(counts, group=True, month=False)
+    per_month = rolled_up(counts, group=False, month=True)
+    if demand is None:
+        demand = demand_counts(region.id, start, end, region.tz)
     providers = _providers(region.id)
     known = {pid for pid, _ in providers}
     names = dict(providers)
@@ -109,12 +118,13 @@ def evaluation_summary(region: Region, start: dt.date, end: dt.date) -> dict[str
     by kind and urgent), ``demand_by_month`` (requests created per month), ``demand_outcomes``, ``median_lead_time_days``,
     ``median_days_to_placement`` and ``surveys`` (response rate, burden before/after and its mean change).
     """
-    summary = occupancy_summary(region, start, end)
-    total = bed_nights(region.id, start, end).get((None, None), BedNightCounts())
-    provider_month = bed_nights(region.id, start, end, by="provider", monthly=True)
-    names = {row["provider_id"]: row["name"] for row in summary["by_provider"]}
     tz = region.tz
+    provider_month = bed_nights(region.id, start, end, by="provider", monthly=True)
     demand = demand_counts(region.id, start, end, tz)
+    summary = occupancy_summary(region, start, end, counts=provider_month, demand=demand)
+    total = rolled_up(provider_month, group=False, month=False).get((None, None), BedNightCounts())
+    names = {row["provider_id"]: row["name"] for row in summary["by_provider"]}
+    by_month = demand_by_month(region.id, start, end, tz)
     summary.update({
         "from": start.isoformat(),
         "to": end.isoformat(),
@@ -132,8 +142,8 @@ def evaluation_summary(region: Region, start: dt.date, end: dt.date) -> dict[str
         "demand_by": {by: _listed(demand_breakdown(region.id, start, end, tz, by))
                       for by in BREAKDOWNS + ("kind", "urgent")},
         "demand_by_month": [
-            {"month": month, **{k: v for k, v in demand_counts(region.id, m_start, m_end, tz).items() if k != "by_outcome"}}
-            for month, m_start, m_end in month_buckets(start, end)
+            {"month": month, **by_month.get(month, {"requests": 0, "placed": 0, "unmet": 0})}
+            for month, _, _ in month_buckets(start, end)
         ],
         "demand_outcomes": demand["by_outcome"],
         "median_lead_time_days": median_lead_time(region, start, end),
