@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import AvailabilityPeriod, Bed, BedNight, Guest, GuestNight, Offer, Region, User, WaitlistEntry
@@ -136,8 +137,10 @@ def _make_offer(entry: WaitlistEntry, bed: Bed, arrival: dt.date, now: dt.dateti
         with db.session.begin_nested():
             db.session.add(offer)
             db.session.flush()
+            # The savepoint around the offer is enough: a refused claim rolls both back.
             claim_bed_nights(
-                bed.id, offer.arrival, offer.departure, turnaround_days=bed.location.turnaround_days, offer_id=offer.id
+                bed.id, offer.arrival, offer.departure, turnaround_days=bed.location.turnaround_days, offer_id=offer.id,
+                savepoint=False,
             )
     except BedUnavailable:
         return None
@@ -201,6 +204,8 @@ def _candidates(
             ~declined_here,
         )
         .order_by(WaitlistEntry.urgent.desc(), WaitlistEntry.created_at, WaitlistEntry.id)
+        # The offer e-mail names the guest's reference: read the guests with the entries.
+        .options(joinedload(WaitlistEntry.guest))
     )
     # The first fitting entry is usually among the first few: start small, then read more.
     offset, size = 0, 20

@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -446,21 +447,76 @@ def measure_matcher(bench: Bench, reps: int) -> dict[str, Any]:
             db.session.commit()
             candidates.append(booking.id)
     reps = min(reps, len(candidates) - 3)
+    candidates = candidates[:reps + 3]
+    surround_with_claims(candidates)
     offers = []
+
+    def count_offers() -> int:
+        value = db.session.scalar(sa.select(sa.func.count(Offer.id)).where(Offer.region_id == bench.region_id))
+        db.session.rollback()
+        return value
 
     def cancel(i):
         user = db.session.get(User, coordinator_id)
-        _, freed = bookings.transition(user, candidates[i], "cancel", reason="bench")
+        bookings.transition(user, candidates[i], "cancel", reason="bench")
         db.session.commit()
-        offers.append(freed)
 
-    before = db.session.scalar(sa.select(sa.func.count(Offer.id)).where(Offer.region_id == bench.region_id))
-    db.session.rollback()
-    timings = repeat(cancel, reps)
-    made = db.session.scalar(sa.select(sa.func.count(Offer.id)).where(Offer.region_id == bench.region_id)) - before
-    db.session.rollback()
-    return {"matcher_cancel_to_offer": {**summarise(timings), "waiting_entries": waiting,
-                                        "cancellations": reps + 3, "offers_made": made}}
+    made_per_rep = []
+    timings = []
+    for i in range(reps + 3):
+        before_rep = count_offers()
+        t0 = time.perf_counter()
+        cancel(i)
+        elapsed = (time.perf_counter() - t0) * 1000
+        if i >= 3:
+            timings.append(elapsed)
+            made_per_rep.append(count_offers() - before_rep)
+
+    one = [t for t, n in zip(timings, made_per_rep) if n == 1]
+    return {
+        "matcher_cancel_to_offer": {**summarise(timings), "waiting_entries": waiting, "cancellations": len(timings),
+                                    "offers_made": sum(made_per_rep),
+                                    "offers_per_cancellation": dict(sorted(Counter(made_per_rep).items()))},
+        "matcher_cancel_to_one_offer": summarise(one) if one else {"n": 0},
+    }
+
+
+def surround_with_claims(booking_ids: list[int], days: int = 30) -> None:
+    """Close the free nights of each booking's bed for ``days`` before and after the stay (untimed).
+
+    As when people wait: the pool around the stay is full, so its cancellation frees exactly its
+    own nights and the matcher makes one offer (the data set's pool has free nights everywhere,
+    which no waiting entry would have left unoffered).
+    """
+    from logeer.extensions import db
+    from logeer.models import BedNight, Booking, Closure, Location, Bed
+
+    one = dt.timedelta(days=1)
+    for booking_id in booking_ids:
+        bed_id, arrival, departure, turnaround = db.session.execute(
+            sa.select(Booking.bed_id, Booking.arrival, Booking.departure, Location.turnaround_days)
+            .join(Bed, Bed.id == Booking.bed_id).join(Location, Location.id == Bed.location_id)
+            .where(Booking.id == booking_id)).one()
+        after = departure + turnaround * one
+        claimed = set(db.session.scalars(sa.select(BedNight.night).where(
+            BedNight.bed_id == bed_id, BedNight.night >= arrival - days * one, BedNight.night < after + days * one)))
+        for first, last in ((arrival - days * one, arrival), (after, after + days * one)):
+            night = first
+            while night < last:
+                if night in claimed:
+                    night += one
+                    continue
+                stop = night
+                while stop < last and stop not in claimed:
+                    stop += one
+                closure = Closure(bed_id=bed_id, start=night, end=stop, reason="bench: vol")
+                db.session.add(closure)
+                db.session.flush()
+                db.session.execute(sa.insert(BedNight), [
+                    {"bed_id": bed_id, "night": night + i * one, "kind": "closure", "closure_id": closure.id}
+                    for i in range((stop - night).days)])
+                night = stop
+    db.session.commit()
 
 
 def measure_booking_http(bench: Bench, reps: int) -> dict[str, Any]:
