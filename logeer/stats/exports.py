@@ -30,6 +30,7 @@ from .surveys import survey_columns, surveys_query
 YIELD_PER = 5000
 CSV_CHUNK_ROWS = 2000
 FILE_CHUNK_BYTES = 256 * 1024
+COPY_WORK_MEM = "64MB"  # PostgreSQL sort memory of a COPY export (its own transaction only)
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included; more rows continue on a next sheet
 
 OCCUPANCY_COLUMNS = ["date", "region", "provider", "location", "municipality", "bed_id", "bed",
@@ -50,6 +51,9 @@ class Export:
     name: str
     columns: list[str]
     rows: Iterable[list[Any]]
+    # PostgreSQL: the same rows as a query whose columns are already the CSV's cells (formatted and
+    # formula-quoted like _csv_value), so the CSV comes from COPY ... TO STDOUT instead of Python.
+    copy_query: sa.Select | None = None
 
 
 def stream_rows(query: sa.Select) -> Iterator[sa.Row]:
@@ -78,7 +82,14 @@ def occupancy_export(region: Region, start: dt.date, end: dt.date) -> Export:
             yield [r.date, r.region, r.provider, r.location, r.municipality, r.bed_id, r.bed,
                    *NIGHT_STATE_FLAGS[r.night_state]]
 
-    return Export("occupancy", OCCUPANCY_COLUMNS, rows())
+    copy_query = None
+    if db.engine.dialect.name == "postgresql":
+        q = bed_night_rows(region.id, start, end, "postgresql", flags=True).order_by(None).subquery("nights")
+        copy_query = sa.select(
+            q.c.date, *(csv_text(q.c[name]).label(name) for name in ("region", "provider", "location", "municipality")),
+            q.c.bed_id, csv_text(q.c.bed).label("bed"), *(q.c[name] for name in OCCUPANCY_COLUMNS[7:]),
+        ).order_by(q.c.date, q.c.bed_id)
+    return Export("occupancy", OCCUPANCY_COLUMNS, rows(), copy_query)
 
 
 def stays_export(region: Region, start: dt.date, end: dt.date) -> Export:
@@ -161,8 +172,60 @@ def _is_number(text: str) -> bool:
     return True
 
 
+# PostgreSQL's reading of _is_number: what float() accepts (sign, digits with underscores, a point,
+# an exponent; inf, infinity, nan), surrounded by whitespace.
+_NUMBER_RE = (r"^\s*[+-]?((\d(_?\d)*(\.(\d(_?\d)*)?)?|\.\d(_?\d)*)([eE][+-]?\d(_?\d)*)?"
+              r"|inf|infinity|nan)\s*$")
+
+
+def csv_text(column) -> sa.ColumnElement:
+    """SQL for ``_csv_value`` of a text column: a leading ' when a spreadsheet would run it as a formula.
+
+    The first character is compared before any regular expression runs: almost no name starts
+    with one of these, and two regular expressions per cell cost more than the rest of the row.
+    """
+    return sa.case(
+        (sa.and_(sa.func.substr(column, 1, 1).in_(_FORMULA_START),
+                 sa.not_(column.op("~*", is_comparison=True)(_NUMBER_RE))), sa.literal("'") + column),
+        else_=column,
+    )
+
+
+def select_for_copy(query: sa.Select) -> tuple[str, dict]:
+    """A SELECT as SQL text and parameters for psycopg's COPY (which binds them on the client)."""
+    compiled = query.compile(dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
+    return str(compiled), compiled.params
+
+
+def _copy_csv_chunks(export: Export) -> Iterator[str]:
+    """The export's CSV from PostgreSQL's COPY, in chunks of rows; the same text as the Python writer.
+
+    COPY sends one message per row ending in a newline; each becomes CRLF, as csv.writer ends
+    rows (a newline inside a quoted cell stays as it is). Runs on the session's own connection,
+    inside its transaction.
+    """
+    sql, params = select_for_copy(export.copy_query)
+    # The rows are sorted (date, bed) at the end; with 64 MB the sort of a year of 5,000 beds runs
+    # in fewer, larger steps: 7.1 -> 5.7 s. For this transaction only.
+    db.session.execute(sa.text(f"SET LOCAL work_mem = '{COPY_WORK_MEM}'"))
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    with cursor, cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+        rows: list[bytes] = [",".join(export.columns).encode()]  # the header opens the first chunk
+        pending = 0
+        for row in copy:
+            rows.append(bytes(row)[:-1])
+            pending += 1
+            if pending >= CSV_CHUNK_ROWS:
+                yield (b"\r\n".join(rows) + b"\r\n").decode("utf-8")
+                rows, pending = [], 0
+        yield (b"\r\n".join(rows) + b"\r\n").decode("utf-8") if rows else ""
+
+
 def csv_chunks(export: Export) -> Iterator[str]:
     """The export as CSV text (UTF-8, comma-separated, header first), in chunks of rows."""
+    if export.copy_query is not None:
+        yield from _copy_csv_chunks(export)
+        return
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(export.columns)

@@ -265,23 +265,34 @@ NIGHT_STATE_FLAGS: dict[str, tuple[int, int, int, int, int]] = {
 }
 
 
-def bed_night_rows(region_id: int, start: dt.date, end: dt.date, dialect: str) -> sa.Select:
+def bed_night_rows(region_id: int, start: dt.date, end: dt.date, dialect: str, *, flags: bool = False) -> sa.Select:
     """One row per bed of the region per night in ``[start, end)``, for the occupancy export.
 
     Columns: date, region, provider, location, municipality, bed_id, bed, night_state; the state
     is ``unoffered`` outside availability, else ``claim_category`` (NIGHT_STATE_FLAGS turns it into
-    the export's flags). The same ``inside_availability`` and ``claim_category`` as ``bed_nights``,
-    so summing a flag over the rows gives exactly the matching total. The availability test runs
-    once per row (one CASE), and only the range's claims are joined.
+    the export's flags). With ``flags`` the five flag columns (available, occupied, pending, held,
+    closed; 0/1) come instead of the state, worked out in the query by the same rules. The same
+    availability and ``claim_category`` as ``bed_nights``, so summing a flag over the rows gives
+    exactly the matching total. Availability is a join on the bed's period holding the night (the
+    periods of a bed are kept merged, so there is at most one), and only the range's claims are
+    joined: no test per row.
     """
     from ..models import Region
     from .sqlfunc import nights_between
 
     nights = nights_between(start, end, dialect)
-    state = sa.case(
-        (~inside_availability(Bed.id, nights.c.night), "unoffered"),
-        else_=claim_category(),
-    )
+    inside = AvailabilityPeriod.id.is_not(None)
+    category = claim_category()
+    if flags:
+        def flag(condition) -> sa.Case:
+            return sa.case((condition, 1), else_=0)
+
+        state_columns = [
+            flag(sa.and_(inside, category != "closed")).label("available"),
+            *(flag(sa.and_(inside, category == name)).label(name) for name in ("occupied", "pending", "held", "closed")),
+        ]
+    else:
+        state_columns = [sa.case((~inside, "unoffered"), else_=category).label("night_state")]
     return (
         sa.select(
             nights.c.night.label("date"),
@@ -291,7 +302,7 @@ def bed_night_rows(region_id: int, start: dt.date, end: dt.date, dialect: str) -
             Municipality.name.label("municipality"),
             Bed.id.label("bed_id"),
             Bed.label.label("bed"),
-            state.label("night_state"),
+            *state_columns,
         )
         .select_from(Bed)
         .join(nights, sa.true())
@@ -299,6 +310,9 @@ def bed_night_rows(region_id: int, start: dt.date, end: dt.date, dialect: str) -
         .join(Organisation, Organisation.id == Location.organisation_id)
         .join(Municipality, Municipality.id == Location.municipality_id)
         .join(Region, Region.id == Organisation.region_id)
+        .outerjoin(AvailabilityPeriod, sa.and_(AvailabilityPeriod.bed_id == Bed.id,
+                                               AvailabilityPeriod.start <= nights.c.night,
+                                               AvailabilityPeriod.end > nights.c.night))
         .outerjoin(BedNight, sa.and_(BedNight.bed_id == Bed.id, BedNight.night == nights.c.night,
                                      BedNight.night >= start, BedNight.night < end))
         .outerjoin(Booking, Booking.id == BedNight.booking_id)

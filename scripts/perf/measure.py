@@ -290,31 +290,6 @@ def measure_jobs(bench: Bench, reps: int) -> dict[str, Any]:
 
 
 # Export -----------------------------------------------------------------------------------------------
-EXPORT_COPY_PG = """
-COPY (
-SELECT d.night::date AS date, r.name AS region, o.name AS provider, l.name AS location, m.name AS municipality,
-       b.id AS bed_id, b.label AS bed,
-       CASE WHEN p.bed_id IS NOT NULL AND n.kind IS DISTINCT FROM 'closure' THEN 1 ELSE 0 END AS available,
-       CASE WHEN p.bed_id IS NOT NULL AND n.kind = 'stay' AND n.offer_id IS NULL
-                 AND k.status IN ('confirmed', 'checked_in', 'completed') THEN 1 ELSE 0 END AS occupied,
-       CASE WHEN p.bed_id IS NOT NULL AND n.kind = 'stay' AND n.offer_id IS NULL AND k.status = 'requested'
-            THEN 1 ELSE 0 END AS pending,
-       CASE WHEN p.bed_id IS NOT NULL AND n.kind = 'stay' AND n.offer_id IS NOT NULL THEN 1 ELSE 0 END AS held,
-       CASE WHEN p.bed_id IS NOT NULL AND n.kind = 'closure' THEN 1 ELSE 0 END AS closed
-FROM beds b
-JOIN locations l ON l.id = b.location_id
-JOIN organisations o ON o.id = l.organisation_id
-JOIN municipalities m ON m.id = l.municipality_id
-JOIN regions r ON r.id = o.region_id
-CROSS JOIN generate_series(DATE '{start}', DATE '{end}' - 1, INTERVAL '1 day') AS d(night)
-LEFT JOIN availability_periods p ON p.bed_id = b.id AND p.start <= d.night AND p."end" > d.night
-LEFT JOIN bed_nights n ON n.bed_id = b.id AND n.night = d.night
-LEFT JOIN bookings k ON k.id = n.booking_id
-WHERE o.region_id = {region}
-ORDER BY d.night, b.id
-) TO STDOUT WITH (FORMAT csv, HEADER)
-"""
-
 PROBE = r"""
 import json, os, sys, time
 sys.path.insert(0, sys.argv[1])
@@ -384,24 +359,42 @@ def measure_export(bench: Bench, reps: int) -> dict[str, Any]:
         "peak_rss_mb": round(max(p["peak_rss_mb"] for p in probes), 1),
     }
     # Memory must not grow with the range: one month, and the whole data set.
+    from logeer.stats.schemas import MAX_RANGE_DAYS
+
     first = dt.date.fromisoformat(bench.data["first_night"])
-    last = dt.date.fromisoformat(bench.data["last_night"])
+    last = min(dt.date.fromisoformat(bench.data["last_night"]), first + dt.timedelta(days=MAX_RANGE_DAYS))
     for label, (a, b) in (("month", (end - dt.timedelta(days=30), end)), ("all", (first, last))):
         p = export_probe(bench, f"/api/v1/exports/occupancy.csv?from={a.isoformat()}&to={b.isoformat()}")
+        assert p["status"] == 200, p
         out[f"export_occupancy_{label}"] = {"rows": p["rows"], "seconds": round(p["seconds"], 2),
                                             "rows_per_s": round(p["rows"] / p["seconds"]),
                                             "peak_rss_mb": round(p["peak_rss_mb"], 1)}
     if bench.backend == "postgresql":
+        # PostgreSQL alone: the export's own query (the same cells), COPY ... TO STDOUT to psycopg.
+        from logeer.extensions import db
+        from logeer.models import Region
+        from logeer.stats.exports import occupancy_export, select_for_copy
+
+        query = occupancy_export(db.session.get(Region, bench.region_id), start, end).copy_query
+        if query is None:  # an export without a COPY form: the rows of its plain query
+            from logeer.stats.metrics import bed_night_rows
+
+            query = bed_night_rows(bench.region_id, start, end, "postgresql")
+        from logeer.stats.exports import COPY_WORK_MEM
+
+        sql, params = select_for_copy(query)
+        db.session.rollback()
         conn = bench.raw_connection()
+        conn.execute(f"SET work_mem = '{COPY_WORK_MEM}'")  # as the export sets for itself
+        conn.commit()
         copy_s = []
         copy_rows = 0
         for _ in range(reps):
             t0 = time.perf_counter()
             lines = 0
-            with conn.cursor() as cur, cur.copy(EXPORT_COPY_PG.format(start=start, end=end,
-                                                                      region=bench.region_id)) as copy:
-                for data in copy:
-                    lines += bytes(data).count(b"\n")
+            with conn.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", params) as copy:
+                while data := copy.read():
+                    lines += 1  # one message per row
             copy_s.append(time.perf_counter() - t0)
             copy_rows = lines - 1
             conn.rollback()
