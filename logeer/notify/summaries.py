@@ -43,8 +43,11 @@ def queue_daily_summaries(region: Region, now: dt.datetime) -> int:
             f=region_figures, region=region, scope=None, percent=percent,
         )
         queued += 1
+    staff: dict[int, list[User]] = {}
+    for user in _recipients(region.id, "provider", daily=True):  # every provider's, in one query
+        staff.setdefault(user.organisation_id, []).append(user)
     for provider in providers:
-        users = _recipients(region.id, "provider", provider.id, daily=True)
+        users = staff.get(provider.id)
         if not users:
             continue
         figures = all_figures[provider.id]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.orm import defaultload
 
 from ..extensions import db
 from ..models import Bed, Booking, Location, Offer, Region, WaitlistEntry
@@ -66,15 +67,23 @@ def all_daily_figures(region: Region, now: dt.datetime, provider_ids: Sequence[i
 
     provider_of = Location.organisation_id.label("provider_id")
     moving: dict[str, dict[int | None, list[Booking]]] = {"arrivals": {}, "departures": {}}
-    for kind, condition in (
-        ("arrivals", sa.and_(Booking.arrival == today, Booking.status.in_(("confirmed", "checked_in")))),
-        ("departures", sa.and_(Booking.departure == today, Booking.status.in_(("confirmed", "checked_in", "completed")))),
-    ):
-        for booking, provider in db.session.execute(
-            sa.select(Booking, provider_of).join(Bed, Bed.id == Booking.bed_id)
-            .join(Location, Location.id == Bed.location_id)
-            .where(Booking.region_id == region.id, condition).order_by(Booking.reference)
-        ).unique():
+    arriving = sa.and_(Booking.arrival == today, Booking.status.in_(("confirmed", "checked_in")))
+    departing = sa.and_(Booking.departure == today, Booking.status.in_(("confirmed", "checked_in", "completed")))
+    # One query for both lists; the e-mail shows the bed's label and location, not its care
+    # profiles and features, so those are not loaded.
+    for booking, provider in db.session.execute(
+        sa.select(Booking, provider_of).join(Bed, Bed.id == Booking.bed_id)
+        .join(Location, Location.id == Bed.location_id)
+        .where(Booking.region_id == region.id, sa.or_(arriving, departing)).order_by(Booking.reference)
+        .options(defaultload(Booking.bed).lazyload(Bed.care_profile_rows),
+                 defaultload(Booking.bed).lazyload(Bed.feature_rows))
+    ).unique():
+        kinds = []
+        if booking.arrival == today and booking.status in ("confirmed", "checked_in"):
+            kinds.append("arrivals")
+        if booking.departure == today and booking.status in ("confirmed", "checked_in", "completed"):
+            kinds.append("departures")
+        for kind in kinds:
             for k in (None, provider):
                 moving[kind].setdefault(k, []).append(booking)
     waiting: dict[int | None, tuple[int, dt.datetime | None]] = {}

@@ -118,13 +118,15 @@ def _buckets_subquery(buckets: Sequence[tuple[str, dt.date, dt.date]]):
     return (selects[0] if len(selects) == 1 else sa.union_all(*selects)).subquery("buckets")
 
 
-def _scope(query: sa.Select, region_id: int, provider_id: int | None, bed_ids: Sequence[int] | None) -> sa.Select:
+def _scope(query: sa.Select, region_id: int, provider_id: int | None, bed_ids: Sequence[int] | None,
+           by: str | None = "municipality") -> sa.Select:
     query = (
         query.join(Location, Location.id == Bed.location_id)
         .join(Organisation, Organisation.id == Location.organisation_id)
-        .join(Municipality, Municipality.id == Location.municipality_id)
         .where(Organisation.region_id == region_id)
     )
+    if by == "municipality":  # the only grouping that needs the municipality's row
+        query = query.join(Municipality, Municipality.id == Location.municipality_id)
     if provider_id is not None:
         query = query.where(Organisation.id == provider_id)
     if bed_ids is not None:
@@ -175,7 +177,7 @@ def bed_nights(
         .select_from(AvailabilityPeriod)
         .join(b, sa.and_(AvailabilityPeriod.start < b.c.b_end, AvailabilityPeriod.end > b.c.b_start))
         .join(Bed, Bed.id == AvailabilityPeriod.bed_id),
-        region_id, provider_id, bed_ids,
+        region_id, provider_id, bed_ids, by,
     ).group_by(group_expr, b.c.key)
     for grp, bucket, nights in db.session.execute(offered):
         result[key(grp, bucket)].offered += int(nights or 0)
@@ -200,7 +202,7 @@ def bed_nights(
         .join(b, sa.and_(c.c.start < b.c.b_end, c.c.end > b.c.b_start,
                          AvailabilityPeriod.start < b.c.b_end, AvailabilityPeriod.end > b.c.b_start))
         .join(Bed, Bed.id == c.c.bed_id),
-        region_id, provider_id, bed_ids,
+        region_id, provider_id, bed_ids, by,
     ).group_by(group_expr, b.c.key, c.c.category)
     for grp, bucket, cat, nights in db.session.execute(claims):
         counts = result[key(grp, bucket)]
@@ -218,10 +220,14 @@ def claim_intervals(region_id: int, start: dt.date, end: dt.date) -> sa.Subquery
     from ..models import Closure, Offer
 
     booking_category = sa.case((Booking.status == "requested", "pending"), else_="occupied")
+    region_beds = (
+        sa.select(Bed.id).join(Location, Location.id == Bed.location_id)
+        .join(Organisation, Organisation.id == Location.organisation_id).where(Organisation.region_id == region_id)
+    )
     return sa.union_all(
         sa.select(Closure.bed_id, Closure.start.label("start"), Closure.end.label("end"),
                   sa.literal("closed", sa.String).label("category"))
-        .where(Closure.start < end, Closure.end > start),
+        .where(Closure.bed_id.in_(region_beds), Closure.start < end, Closure.end > start),
         sa.select(Offer.bed_id, Offer.arrival, Offer.departure, sa.literal("held", sa.String))
         .where(Offer.region_id == region_id, Offer.status == "open", Offer.arrival < end, Offer.departure > start),
         sa.select(Booking.bed_id, Booking.arrival, Booking.departure, booking_category)
