@@ -48,14 +48,16 @@ def _due(region, now: dt.datetime) -> bool:
 def daily_summary(now: dt.datetime, force: bool = False) -> int:
     """Queue each region's daily summaries once per local date, at or after the set time."""
     from .notify.summaries import queue_daily_summaries
+    from .stats.daily import occupancy_by_provider
 
-    queued = 0
-    for region in _regions():
-        if not (force or _due(region, now)):
-            continue
-        if claim_period("daily_summary", f"region:{region.id}:{region.today(now).isoformat()}"):
-            queued += queue_daily_summaries(region, now)
-    return queued
+    due = [region for region in _regions() if force or _due(region, now)]
+    claimed = [region for region in due
+               if claim_period("daily_summary", f"region:{region.id}:{region.today(now).isoformat()}")]
+    if not claimed:
+        return 0
+    # The occupancy figures of every region in one pass over the claims, not one per region.
+    counted = occupancy_by_provider(claimed, now)
+    return sum(queue_daily_summaries(region, now, counted) for region in claimed)
 
 
 def weekly_evaluation(now: dt.datetime, force: bool = False) -> int:

@@ -25,8 +25,11 @@ def _recipients(region_id: int, kind: str, organisation_id: int | None = None, d
     return list(db.session.scalars(query))
 
 
-def queue_daily_summaries(region: Region, now: dt.datetime) -> int:
-    """One summary per coordinator (whole pool) and per provider user (own beds) for today."""
+def queue_daily_summaries(region: Region, now: dt.datetime, counted: dict | None = None) -> int:
+    """One summary per coordinator (whole pool) and per provider user (own beds) for today.
+
+    ``counted``: the occupancy counts of several regions read at once (stats.daily.occupancy_by_provider).
+    """
     today = region.today(now)
     queued = 0
     providers = list(db.session.scalars(
@@ -34,7 +37,7 @@ def queue_daily_summaries(region: Region, now: dt.datetime) -> int:
         .order_by(Organisation.id)
     ))
     # Every figure once for the region, grouped by provider (not one set of queries per provider).
-    all_figures = all_daily_figures(region, now, [p.id for p in providers])
+    all_figures = all_daily_figures(region, now, [p.id for p in providers], counted)
     region_figures = all_figures[None]
     for user in _recipients(region.id, "coordinator", daily=True):
         queue_email(

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import defaultload
 
 from ..extensions import db
-from ..models import Bed, Booking, Location, Offer, Region, WaitlistEntry
+from ..models import Bed, Booking, Location, Offer, Organisation, Region, WaitlistEntry
 from .metrics import BedNightCounts, bed_nights
 
 
@@ -44,26 +44,57 @@ def daily_figures(region: Region, now: dt.datetime, provider_id: int | None = No
     return all_daily_figures(region, now, [provider_id] if provider_id is not None else [])[provider_id]
 
 
-def all_daily_figures(region: Region, now: dt.datetime, provider_ids: Sequence[int]) -> dict[int | None, DailyFigures]:
+def occupancy_ranges(region: Region, now: dt.datetime) -> list[tuple[str, dt.date, dt.date]]:
+    """The ranges the daily figures count, named by what they are and when: tonight, the last 7 days,
+    the pilot so far (when it has started)."""
+    today = region.today(now)
+    start = pilot_start(region, today)
+    ranges = [(f"tonight:{today}", today, today + dt.timedelta(days=1)),
+              (f"week:{today}", today - dt.timedelta(days=7), today)]
+    if start < today:
+        ranges.append((f"pilot:{start}:{today}", start, today))
+    return ranges
+
+
+def occupancy_by_provider(regions: Sequence[Region], now: dt.datetime) -> dict[tuple, BedNightCounts]:
+    """Bed-night counts by (provider, range name) of ``occupancy_ranges`` for several regions at once.
+
+    For the daily summary job: one pass over the claims of every region (two queries) instead of
+    two queries per region (31 regions: 1.9 s of 3.5 s).
+    """
+    ranges = sorted({r for region in regions for r in occupancy_ranges(region, now)})
+    if not ranges:
+        return {}
+    region_id = regions[0].id if len(regions) == 1 else None
+    return bed_nights(region_id, min(r[1] for r in ranges), max(r[2] for r in ranges), by="provider", ranges=ranges)
+
+
+def all_daily_figures(region: Region, now: dt.datetime, provider_ids: Sequence[int],
+                      counted: dict[tuple, BedNightCounts] | None = None) -> dict[int | None, DailyFigures]:
     """The region's figures (key None) and those of each provider in ``provider_ids``.
 
     A fixed number of queries whatever the number of providers: every count is read once for the
     region grouped by provider (the daily summary of a region with 30 providers made 470
-    statements and took 4.6 s; docs/performance.md).
+    statements and took 4.6 s; docs/performance.md). ``counted``: ``occupancy_by_provider`` of
+    several regions, read once by the caller.
     """
     today = region.today(now)
     start = pilot_start(region, today)
-    ranges = [("tonight", today, today + dt.timedelta(days=1)), ("week", today - dt.timedelta(days=7), today)]
-    if start < today:
-        ranges.append(("pilot", start, today))
-    counted = bed_nights(region.id, min(r[1] for r in ranges), max(r[2] for r in ranges), by="provider",
-                         ranges=ranges)
+    ranges = occupancy_ranges(region, now)
+    names = {name.split(":", 1)[0]: name for name, _, _ in ranges}
+    if counted is None:
+        counted = occupancy_by_provider([region], now)
     keys: list[int | None] = [None, *provider_ids]
-    counts = {(k, name): BedNightCounts() for k in keys for name, _, _ in ranges}
+    region_providers = set(db.session.scalars(
+        sa.select(Organisation.id).where(Organisation.region_id == region.id, Organisation.kind == "provider")))
+    counts = {(k, label): BedNightCounts() for k in keys for label in names}
+    labels = {name: label for label, name in names.items()}
     for (provider, name), c in counted.items():
+        if provider not in region_providers or name not in labels:
+            continue
         for k in (None, provider):
-            if (k, name) in counts:
-                counts[(k, name)].add(c)
+            if (k, labels[name]) in counts:
+                counts[(k, labels[name])].add(c)
 
     provider_of = Location.organisation_id.label("provider_id")
     moving: dict[str, dict[int | None, list[Booking]]] = {"arrivals": {}, "departures": {}}
