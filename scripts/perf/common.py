@@ -23,6 +23,7 @@ PG_ADMIN = os.environ.get("LOGEER_BENCH_POSTGRES_URL", "postgresql://postgres@12
 DB_PREFIX = "logeer_perf_"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 PASSWORD = "bench-password-2026"
+QUIET = True  # make_app() turns the logs down to warnings (not inside the test suite)
 
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
@@ -132,9 +133,10 @@ def make_app(url: str, **config):
     from logeer import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key", **config})
-    logging.getLogger().setLevel(logging.WARNING)
-    for name in ("logeer", "alembic", "werkzeug"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    if QUIET:
+        logging.getLogger().setLevel(logging.WARNING)
+        for name in ("logeer", "alembic", "werkzeug"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     return app
 
 

@@ -574,8 +574,9 @@ def derived_sql(dialect: str) -> list[str]:
     ]
 
 
-def build(scale_name: str, backend: str, *, directory: str | None = None, seed: int = 20261122) -> Dataset:
-    """Create a fresh database, migrate it, load the data set; returns its description (also saved)."""
+def build(scale_name: str, backend: str, *, directory: str | None = None, seed: int = 20261122,
+          save: bool = True) -> dict:
+    """Create a fresh database, migrate it, load the data set; returns its description (saved with ``save``)."""
     from flask_migrate import upgrade
 
     scale = SCALES[scale_name]
@@ -612,7 +613,8 @@ def build(scale_name: str, backend: str, *, directory: str | None = None, seed: 
     data = asdict(dataset)
     data["phases_s"] = {"schema": round(t_schema - t0, 1), "generate_and_copy": round(t_rows - t_schema, 1),
                         **{k: round(v, 1) for k, v in timings.items()}}
-    write_json(dataset.path(), data)
+    if save:
+        write_json(dataset.path(), data)
     return data
 
 
