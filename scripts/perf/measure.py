@@ -520,8 +520,11 @@ def surround_with_claims(booking_ids: list[int], days: int = 30) -> None:
 
 
 def measure_booking_http(bench: Bench, reps: int) -> dict[str, Any]:
+    from logeer.extensions import db
+
     from .loadtest import booking_throughput
 
+    db.session.remove()  # SQLite: no transaction (and its write lock) of ours stays open meanwhile
     return booking_throughput(bench.data, clients=16, duration=30)
 
 
@@ -551,6 +554,9 @@ def run_measurements(data: dict, only: list[str] | None = None, reps: int = 0, m
             print(f"[{data['scale']}/{data['backend']}] {name} (load {load_before[0]:.2f}) ...", file=sys.stderr)
             t0 = time.perf_counter()
             figures = MEASURES[name](bench, reps or DEFAULT_REPS.get(name, 50))
+            from logeer.extensions import db
+
+            db.session.remove()
             loads[name] = {"load_1m_before": round(load_before[0], 2), "load_1m_after": round(os.getloadavg()[0], 2),
                            "seconds": round(time.perf_counter() - t0, 1)}
             for key, value in figures.items():
