@@ -143,6 +143,12 @@ class BedNight(db.Model):
         ),
         # The search reads a range's claims from this index alone (migration 0005).
         sa.Index("ix_bed_nights_night_bed", "night", "bed_id"),
+        # Most claims belong to a booking: only the rows with an offer or a closure are indexed,
+        # or SQLite's statistics (all NULL) make it scan every claim per offer (migration 0006).
+        sa.Index("ix_bed_nights_offer_id", "offer_id", sqlite_where=sa.text("offer_id IS NOT NULL"),
+                 postgresql_where=sa.text("offer_id IS NOT NULL")),
+        sa.Index("ix_bed_nights_closure_id", "closure_id", sqlite_where=sa.text("closure_id IS NOT NULL"),
+                 postgresql_where=sa.text("closure_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,5 +156,5 @@ class BedNight(db.Model):
     night: Mapped[dt.date]
     kind: Mapped[str] = mapped_column(enum("claim_kind", CLAIM_KINDS))
     booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
-    offer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("offers.id", ondelete="CASCADE"), index=True)
-    closure_id: Mapped[int | None] = mapped_column(sa.ForeignKey("closures.id", ondelete="CASCADE"), index=True)
+    offer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("offers.id", ondelete="CASCADE"))
+    closure_id: Mapped[int | None] = mapped_column(sa.ForeignKey("closures.id", ondelete="CASCADE"))
