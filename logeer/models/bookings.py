@@ -36,6 +36,9 @@ class Booking(db.Model):
         sa.CheckConstraint("arrival < departure", name="stay_order"),
         sa.Index("ix_bookings_bed_arrival", "bed_id", "arrival"),
         sa.Index("ix_bookings_region_status", "region_id", "status"),
+        # Today's arrivals and departures of a region (daily summary, provider's day): migration 0007.
+        sa.Index("ix_bookings_region_arrival", "region_id", "arrival"),
+        sa.Index("ix_bookings_region_departure", "region_id", "departure"),
         # Few bookings come from a waitlist offer: index only those (migration 0006; with every
         # value NULL, SQLite's statistics made the demand figures scan all bookings per entry).
         sa.Index("ix_bookings_waitlist_entry_id", "waitlist_entry_id",
