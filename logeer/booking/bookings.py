@@ -15,7 +15,7 @@ from .errors import BedUnavailable, Forbidden, GuestOverlap, Invalid, InvalidDat
 from .guests import get_guest
 from .matching import offer_freed_nights
 from .pool import get_bed
-from .search import is_bed_free
+from .search import bed_check
 
 
 def age_band(birth_year: int | None, on: dt.date) -> str | None:
@@ -87,11 +87,13 @@ def create_booking(
     if user.role not in ("referrer", "coordinator"):
         raise Forbidden()
     region = user.region
-    # Locking the guest row serialises bookings of one guest (quota and overlap checks).
-    guest = get_guest(user, guest_id, purpose="booked", lock=True)
-    bed = get_bed(user, bed_id)
+    # Locking the guest row serialises bookings of one guest (quota and overlap checks). The
+    # booking_created audit entry names the guest, so the read needs no entry of its own.
+    guest = get_guest(user, guest_id, purpose=None, lock=True)
+    bed = get_bed(user, bed_id, lists=False)
     check_stay_rules(region, arrival, departure, today=region.today())
-    if guest.care_profile not in bed.care_profiles:
+    fits, free = bed_check(bed, guest.care_profile, arrival, departure, free=offer is None)
+    if not fits:
         raise Invalid(
             "Dit bed past niet bij het zorgprofiel van de logeergast.",
             code="care_profile_mismatch",
@@ -100,7 +102,7 @@ def create_booking(
     check_guest_quota(region, guest.id, arrival, departure)
     if guest_has_overlap(guest.id, arrival, departure):
         raise GuestOverlap()
-    if offer is None and not (bed.active and is_bed_free(bed, arrival, departure)):
+    if offer is None and not (bed.active and free):
         raise BedUnavailable()
 
     auto = region.setting("auto_confirm")

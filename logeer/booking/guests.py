@@ -39,15 +39,17 @@ def create_guest(user: User, data: dict[str, Any]) -> Guest:
     return guest
 
 
-def get_guest(user: User, guest_id: int, *, purpose: str = "read", lock: bool = False) -> Guest:
-    """A guest the user may see (404 otherwise); the read is written to the audit log."""
+def get_guest(user: User, guest_id: int, *, purpose: str | None = "read", lock: bool = False) -> Guest:
+    """A guest the user may see (404 otherwise); the read is written to the audit log as
+    ``guest_<purpose>``, unless ``purpose`` is None: the caller records a change naming the guest."""
     query = sa.select(Guest).where(Guest.id == guest_id)
     if lock:
         query = query.with_for_update(of=Guest)
     guest = db.session.scalar(query)
     if guest is None or not guest.can_read(user):
         raise NotFound("Logeergast niet gevonden.")
-    audit.record(user, f"guest_{purpose}", "guest", guest.id, guest_id=guest.id)
+    if purpose is not None:
+        audit.record(user, f"guest_{purpose}", "guest", guest.id, guest_id=guest.id)
     return guest
 
 

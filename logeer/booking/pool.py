@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import lazyload
 
 from ..extensions import db
 from ..models import AvailabilityPeriod, Bed, BedNight, Booking, Closure, Location, Municipality, Organisation, User
@@ -86,9 +87,14 @@ def get_location(user: User, location_id: int) -> Location:
 
 
 # Beds ----------------------------------------------------------------------------------------------
-def get_bed(user: User, bed_id: int, *, manage: bool = False) -> Bed:
-    """A bed of the user's region (404 otherwise); with ``manage`` also 403 unless allowed."""
-    bed = db.session.get(Bed, bed_id)
+def get_bed(user: User, bed_id: int, *, manage: bool = False, lists: bool = True) -> Bed:
+    """A bed of the user's region (404 otherwise); with ``manage`` also 403 unless allowed.
+
+    ``lists=False`` leaves the care profiles and features to load when first read (two queries
+    saved for a caller that does not read them, such as a new booking).
+    """
+    options = () if lists else (lazyload(Bed.care_profile_rows), lazyload(Bed.feature_rows))
+    bed = db.session.get(Bed, bed_id, options=options)
     if bed is None or bed.region_id != user.region_id:
         raise NotFound("Bed niet gevonden.")
     if manage and not bed.can_manage(user):

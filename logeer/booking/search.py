@@ -137,10 +137,13 @@ def free_bed_listing(region_id: int, arrival: dt.date, departure: dt.date, **fil
     ]
 
 
-def is_bed_free(bed: Bed, arrival: dt.date, departure: dt.date, care_profile: str | None = None) -> bool:
-    """True when this bed is bookable for ``[arrival, departure)`` (and the care profile)."""
-    query = free_beds_query(bed.region_id, arrival, departure, care_profile=care_profile, bed_ids=[bed.id])
-    return db.session.scalar(query.limit(1)) is not None
+def bed_check(bed: Bed, care_profile: str, arrival: dt.date, departure: dt.date, *, free: bool = True) -> tuple[bool, bool]:
+    """Whether the bed has this care profile, and (with ``free``) whether it is bookable for
+    ``[arrival, departure)``: one round trip for the two questions of a new booking."""
+    fits = sa.exists().where(BedCareProfile.bed_id == bed.id, BedCareProfile.care_profile == care_profile)
+    is_free = free_beds_query(bed.region_id, arrival, departure, bed_ids=[bed.id]).exists() if free else sa.true()
+    has_profile, bookable = db.session.execute(sa.select(fits, is_free)).one()
+    return bool(has_profile), bool(bookable)
 
 
 def alternatives(

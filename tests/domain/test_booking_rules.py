@@ -147,7 +147,7 @@ def test_a_booking_is_refused_by_the_database_even_when_the_free_check_is_fooled
     w = factory.world()
     create(w.referrer, w.bed, w.guest, 5, 3)
     db.session.commit()
-    monkeypatch.setattr(bookings, "is_bed_free", lambda *a, **kw: True)
+    monkeypatch.setattr(bookings, "bed_check", lambda *a, **kw: (True, True))
     raises(BedUnavailable, "bed_unavailable", create, w.referrer, w.bed, factory.guest(w.referrer_org), 6, 3)
     assert count(Booking) == 1 and len(claimed_nights(w.bed.id)) == 3
 
@@ -165,7 +165,7 @@ def test_a_closure_and_a_booking_cannot_claim_the_same_night_even_when_the_free_
     w = factory.world()
     pool.add_closure(w.provider, w.bed.id, days(5), days(6), "Reparatie")
     db.session.commit()
-    monkeypatch.setattr(bookings, "is_bed_free", lambda *a, **kw: True)
+    monkeypatch.setattr(bookings, "bed_check", lambda *a, **kw: (True, True))
     raises(BedUnavailable, "bed_unavailable", create, w.referrer, w.bed, w.guest, 4, 3)
     assert count(Booking) == 0 and claimed_nights(w.bed.id) == {days(5): "closure"}
 

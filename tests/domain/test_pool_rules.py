@@ -69,11 +69,16 @@ def test_bed_calendars_answers_for_several_beds_at_once(factory):
     }
 
 
-def test_is_bed_free_checks_the_care_profile_when_given(factory):
+def test_bed_check_answers_care_profile_and_free_in_one_go(factory):
     w = factory.world()
-    assert search.is_bed_free(w.other_bed, days(1), days(3))
-    assert search.is_bed_free(w.other_bed, days(1), days(3), care_profile="somatic")
-    assert not search.is_bed_free(w.other_bed, days(1), days(3), care_profile="psychogeriatric")
+    assert search.bed_check(w.other_bed, "somatic", days(1), days(3)) == (True, True)
+    assert search.bed_check(w.other_bed, "psychogeriatric", days(1), days(3)) == (False, True)
+    bookings.create_booking(w.referrer, bed_id=w.other_bed.id, guest_id=w.guest.id, arrival=days(2),
+                            departure=days(4), reason="weekend", funding="wmo")
+    assert search.bed_check(w.other_bed, "somatic", days(1), days(3)) == (True, False)
+    assert search.bed_check(w.other_bed, "somatic", days(4), days(6)) == (True, True)
+    assert search.bed_check(w.other_bed, "somatic", days(1), days(3), free=False) == (True, True), \
+        "without the free question the second answer is always yes (an accepted offer's nights are its own)"
 
 
 def test_free_beds_takes_the_filters_as_lists(factory):
