@@ -10,7 +10,8 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import AvailabilityPeriod, Bed, BedCareProfile, BedFeature, BedNight, Location, Municipality, Organisation
-from .sqlfunc import comma_list, date_add
+from . import bed_cards
+from .sqlfunc import date_add
 
 ALTERNATIVE_SPAN_DAYS = 14
 MAX_ALTERNATIVES = 10
@@ -103,38 +104,36 @@ def free_beds(region_id: int, arrival: dt.date, departure: dt.date, **filters) -
     return list(beds)
 
 
+def free_bed_ids(region_id: int, arrival: dt.date, departure: dt.date, **filters) -> list[int]:
+    """The ids of ``free_beds`` in the same order (by location, label, id)."""
+    query = free_beds_query(region_id, arrival, departure, **filters).order_by(Bed.location_id, Bed.label, Bed.id)
+    # Core execution (the session's connection): plain values, no ORM loading step.
+    return list(db.session.connection().execute(query).scalars())
+
+
+def free_bed_cards(region_id: int, arrival: dt.date, departure: dt.date, **filters) -> tuple[list[int], bed_cards.Cards]:
+    """The free beds' ids and the region's cards (descriptions) to show them with."""
+    version = bed_cards.pool_version()  # before the ids: see bed_cards.cards
+    ids = free_bed_ids(region_id, arrival, departure, **filters)
+    return ids, bed_cards.cards(region_id, version, ids)
+
+
 def free_bed_listing(region_id: int, arrival: dt.date, departure: dt.date, **filters) -> list[dict]:
-    """The free beds of ``free_beds`` as plain data, from one query (no ORM objects).
+    """The free beds of ``free_beds`` as plain data in SearchBedSchema's shape (no ORM objects).
 
     Each item: ``bed_id, label, care_profiles, features, location {id, name, municipality},
-    provider {id, name}``; the API's search answers with these as they are. A region-wide search
-    can find thousands of beds; building ORM objects for them took ~100 times the query's time.
+    provider {id, name}``. A region-wide search can find thousands of beds; building ORM objects
+    for them took ~100 times the query's time, and the descriptions come from a per-process cache
+    (``bed_cards``). ``free_bed_listing_json`` gives the same as JSON text for the API.
     """
+    ids, cards = free_bed_cards(region_id, arrival, departure, **filters)
+    return cards.listing(ids)
 
-    def listed(column, bed_column) -> sa.ScalarSelect:
-        return sa.select(comma_list(column)).where(bed_column == Bed.id).scalar_subquery()
 
-    query = free_beds_query(region_id, arrival, departure, **filters)
-    if not filters.get("municipalities"):
-        query = query.join(Municipality, Municipality.id == Location.municipality_id)
-    query = query.with_only_columns(
-        Bed.id, Bed.label, Location.id, Location.name, Municipality.name, Organisation.id, Organisation.name,
-        listed(BedCareProfile.care_profile, BedCareProfile.bed_id), listed(BedFeature.feature, BedFeature.bed_id),
-        maintain_column_froms=False,
-    ).order_by(Bed.location_id, Bed.label, Bed.id)
-    return [
-        {
-            "bed_id": bed_id,
-            "label": label,
-            "care_profiles": sorted(profiles.split(",")) if profiles else [],
-            "features": sorted(features.split(",")) if features else [],
-            "location": {"id": location_id, "name": location_name, "municipality": municipality},
-            "provider": {"id": provider_id, "name": provider_name},
-        }
-        # Core execution (the session's connection): plain rows, no ORM loading step.
-        for (bed_id, label, location_id, location_name, municipality, provider_id, provider_name, profiles,
-             features) in db.session.connection().execute(query).all()
-    ]
+def free_bed_listing_json(region_id: int, arrival: dt.date, departure: dt.date, **filters) -> str:
+    """``free_bed_listing`` as a JSON array, joined from the cards' ready JSON."""
+    ids, cards = free_bed_cards(region_id, arrival, departure, **filters)
+    return cards.listing_json(ids)
 
 
 def bed_check(bed: Bed, care_profile: str, arrival: dt.date, departure: dt.date, *, free: bool = True) -> tuple[bool, bool]:

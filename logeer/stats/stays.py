@@ -10,6 +10,7 @@ Lead time = arrival - the local date the booking was created (DOMAIN.md).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -99,31 +100,41 @@ def stays_count(region: Region, start: dt.date, end: dt.date) -> int:
 
 
 def stay_breakdown(region: Region, start: dt.date, end: dt.date, by: str) -> dict[str | None, dict[str, int]]:
-    """Per value of ``by`` (STAY_GROUPS): stays with a night in the range and occupied bed-nights in it.
+    """Per value of ``by`` (STAY_GROUPS): stays with a night in the range and occupied bed-nights in it."""
+    return stay_breakdowns(region, start, end, (by,))[by]
+
+
+def stay_breakdowns(
+    region: Region, start: dt.date, end: dt.date, groups: Sequence[str] = tuple(STAY_GROUPS)
+) -> dict[str, dict[str | None, dict[str, int]]]:
+    """``stay_breakdown`` for several groupings at once, from one pass over the range's stays.
 
     The bed-nights are counted with the same rule as ``metrics.bed_nights`` (a stay's nights
     ``[arrival, departure)`` inside the bed's availability periods, as intervals), so they add up
-    to ``occupied_bed_nights`` over all values.
+    to ``occupied_bed_nights`` over all values. One row per stay and availability period it
+    overlaps (almost always one) comes back and is summed here: a region's stays of a year are
+    tens of thousands of rows, while a query per grouping read them all again each time.
     """
-    group = STAY_GROUPS[by]().label("grp")
-    result: dict[str | None, dict[str, int]] = {}
-    stays = _overlapping(_joined(sa.select(group, sa.func.count(Booking.id)).select_from(Booking)),
-                         region.id, start, end)
-    stays = stays.where(Booking.status.in_(OCCUPYING_BOOKING_STATUSES)).group_by(group)
-    for value, count in db.session.execute(stays):
-        result.setdefault(value, {"stays": 0, "occupied_bed_nights": 0})["stays"] = count
-
     first, last = sa.literal(start, sa.Date), sa.literal(end, sa.Date)
     period = AvailabilityPeriod
-    nights = _overlapping(_joined(
-        sa.select(group, sa.func.sum(days_between(greatest(Booking.arrival, period.start, first),
-                                                  least(Booking.departure, period.end, last))))
+    # Without a period (outer join) no night counts; PostgreSQL's GREATEST/LEAST would skip the NULLs.
+    nights = sa.case((period.id.is_(None), 0), else_=days_between(
+        greatest(Booking.arrival, period.start, first), least(Booking.departure, period.end, last)))
+    query = _overlapping(_joined(
+        sa.select(Booking.id, nights, *(STAY_GROUPS[by]() for by in groups))
         .select_from(Booking)
-        .join(period, sa.and_(period.bed_id == Booking.bed_id, period.start < Booking.departure,
-                              period.end > Booking.arrival, period.start < end, period.end > start))
-    ), region.id, start, end).where(Booking.status.in_(OCCUPYING_BOOKING_STATUSES)).group_by(group)
-    for value, count in db.session.execute(nights):
-        result.setdefault(value, {"stays": 0, "occupied_bed_nights": 0})["occupied_bed_nights"] = int(count or 0)
+        .outerjoin(period, sa.and_(period.bed_id == Booking.bed_id, period.start < Booking.departure,
+                                   period.end > Booking.arrival, period.start < end, period.end > start))
+    ), region.id, start, end).where(Booking.status.in_(OCCUPYING_BOOKING_STATUSES))
+    result: dict[str, dict[str | None, dict[str, int]]] = {by: {} for by in groups}
+    counted: set[int] = set()
+    for booking_id, booking_nights, *values in db.session.execute(query):
+        new_stay = booking_id not in counted
+        counted.add(booking_id)
+        for by, value in zip(groups, values):
+            entry = result[by].setdefault(value, {"stays": 0, "occupied_bed_nights": 0})
+            entry["stays"] += new_stay
+            entry["occupied_bed_nights"] += int(booking_nights or 0)
     return result
 
 

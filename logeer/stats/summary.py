@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import Bed, Location, Organisation, Region
 from .demand import demand_breakdown, demand_by_month, demand_counts, median_time_to_placement
 from .metrics import BedNightCounts, bed_nights, month_buckets, rolled_up
-from .stays import median_lead_time, stay_breakdown, stays_count
+from .stays import median_lead_time, stay_breakdowns, stays_count
 from .surveys import survey_figures
 
 BREAKDOWNS = ("reason", "funding", "care_profile", "age_band", "municipality")
@@ -138,7 +138,8 @@ def evaluation_summary(region: Region, start: dt.date, end: dt.date) -> dict[str
         ],
         "by_location": _named_groups(region, start, end, "location"),
         "by_location_municipality": _named_groups(region, start, end, "municipality"),
-        "stays_by": {by: _listed(stay_breakdown(region, start, end, by)) for by in BREAKDOWNS + ("provider",)},
+        "stays_by": {by: _listed(groups) for by, groups in
+                     stay_breakdowns(region, start, end, BREAKDOWNS + ("provider",)).items()},
         "demand_by": {by: _listed(demand_breakdown(region.id, start, end, tz, by))
                       for by in BREAKDOWNS + ("kind", "urgent")},
         "demand_by_month": [

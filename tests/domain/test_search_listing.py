@@ -1,7 +1,14 @@
 """The search's plain listing (one query, no ORM objects) says the same as the schema over the ORM beds."""
 from __future__ import annotations
 
-from logeer.booking.search import free_bed_listing, free_beds
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from logeer.booking import bed_cards
+from logeer.booking.search import free_bed_listing, free_bed_listing_json, free_beds
+from logeer.extensions import db
 from logeer.schemas import SearchBedSchema
 from tests.factories import days
 
@@ -17,3 +24,73 @@ def test_the_listing_equals_the_schema_dump_of_the_free_beds_in_the_same_order(f
         listing = free_bed_listing(region_id, days(3), days(6), **filters)
         assert listing == expected, filters
     assert len(free_bed_listing(region_id, days(3), days(6))) == 4
+
+
+# The descriptions come from a per-process cache (bed_cards) that the pool's version keeps honest -----------------
+def _card(region_id: int, bed_id: int) -> dict:
+    return next(card for card in free_bed_listing(region_id, days(3), days(6)) if card["bed_id"] == bed_id)
+
+
+def test_a_changed_description_shows_in_the_next_search(factory):
+    w = factory.world()
+    assert _card(w.region.id, w.bed.id)["location"]["name"] != "De Nieuwe Es"  # now cached
+    w.location.name = "De Nieuwe Es"
+    w.bed.features = ["hoist"]
+    db.session.commit()
+    card = _card(w.region.id, w.bed.id)
+    assert card["location"]["name"] == "De Nieuwe Es" and card["features"] == ["hoist"]
+    assert free_bed_listing_json(w.region.id, days(3), days(6)) == json.dumps(
+        free_bed_listing(w.region.id, days(3), days(6)), ensure_ascii=False, separators=(",", ":"))
+
+
+def test_a_change_written_past_the_app_shows_too(factory):
+    """Another process, a script or a bulk load: the database's triggers bump the version."""
+    w = factory.world()
+    assert _card(w.region.id, w.other_bed.id)["features"] == []
+    db.session.execute(sa.text("INSERT INTO bed_features (bed_id, feature) VALUES (:b, 'wheelchair')"),
+                       {"b": w.other_bed.id})
+    db.session.execute(sa.text("UPDATE organisations SET name = 'Zorg B Oost' WHERE id = :o"),
+                       {"o": w.other_provider_org.id})
+    db.session.commit()
+    card = _card(w.region.id, w.other_bed.id)
+    assert card["features"] == ["wheelchair"] and card["provider"]["name"] == "Zorg B Oost"
+
+
+@pytest.mark.parametrize("table, change", [
+    ("beds", "UPDATE beds SET label = label"),
+    ("bed_care_profiles", "DELETE FROM bed_care_profiles WHERE care_profile = 'psychogeriatric'"),
+    ("bed_features", "INSERT INTO bed_features (bed_id, feature) SELECT min(id), 'hoist' FROM beds"),
+    ("locations", "UPDATE locations SET name = name"),
+    ("organisations", "UPDATE organisations SET name = name"),
+    ("municipalities", "UPDATE municipalities SET name = name"),
+])
+def test_every_table_a_description_comes_from_bumps_the_version(factory, table, change):
+    factory.world()
+    before = bed_cards.pool_version()
+    db.session.execute(sa.text(change))
+    db.session.commit()
+    assert bed_cards.pool_version() > before, table
+
+
+def test_without_a_version_the_cards_are_read_every_time(factory):
+    w = factory.world()
+    _card(w.region.id, w.bed.id)
+    db.session.execute(sa.text("DELETE FROM pool_version"))
+    db.session.commit()
+    try:
+        db.session.execute(sa.text("UPDATE beds SET label = 'Kamer 12' WHERE id = :b"), {"b": w.bed.id})
+        db.session.commit()
+        assert _card(w.region.id, w.bed.id)["label"] == "Kamer 12"
+    finally:
+        db.session.execute(sa.text("INSERT INTO pool_version (id, version) VALUES (1, 1000000)"))
+        db.session.commit()
+
+
+def test_a_bed_missing_from_the_cards_is_read_even_at_the_same_version(factory, app):
+    """A bed committed between reading the version and reading the free ids (PostgreSQL's read committed)."""
+    w = factory.world()
+    version = bed_cards.pool_version()
+    kept = bed_cards.cards(w.region.id, version, [w.bed.id])
+    new_bed = factory.bed(w.location)
+    assert new_bed.id not in kept.rows
+    assert new_bed.id in bed_cards.cards(w.region.id, version, [w.bed.id, new_bed.id]).rows

@@ -133,7 +133,9 @@ def test_demand_by_kind_and_municipality_match_the_hand_count(s):
 def test_stays_and_their_breakdowns_match_the_hand_count(s):
     # stays: confirmed/checked-in/completed bookings with a night in the range: S1, S2, D2, S7, S8, S9
     assert stays.stays_count(s.region, START, END) == 6
-    by_reason = stays.stay_breakdown(s.region, START, END, "reason")
+    # All groupings from one pass over the stays, as the evaluation summary asks for them.
+    grouped = stays.stay_breakdowns(s.region, START, END, ("reason", "funding", "care_profile"))
+    by_reason = grouped["reason"]
     # holiday S1 (3 nights in range) + S7 (5); weekend D2 (2) + S9 (4); surgery S2 (5); illness S8 (4)
     assert by_reason == {
         "holiday": {"stays": 2, "occupied_bed_nights": 8},
@@ -141,7 +143,7 @@ def test_stays_and_their_breakdowns_match_the_hand_count(s):
         "caregiver_surgery": {"stays": 1, "occupied_bed_nights": 5},
         "caregiver_illness": {"stays": 1, "occupied_bed_nights": 4},
     }
-    by_funding = stays.stay_breakdown(s.region, START, END, "funding")
+    by_funding = grouped["funding"]
     # wlz S1 3 + D2 2 + S7 5 = 10; wmo S2 5; zvw S8 4; private S9 4
     assert by_funding == {
         "wlz": {"stays": 3, "occupied_bed_nights": 10},
@@ -149,10 +151,11 @@ def test_stays_and_their_breakdowns_match_the_hand_count(s):
         "zvw": {"stays": 1, "occupied_bed_nights": 4},
         "private": {"stays": 1, "occupied_bed_nights": 4},
     }
-    by_profile = stays.stay_breakdown(s.region, START, END, "care_profile")
+    by_profile = grouped["care_profile"]
     # psychogeriatric: S8 (g8) 4 nights; somatic: the other five, 23 - 4 = 19 nights
     assert by_profile == {"psychogeriatric": {"stays": 1, "occupied_bed_nights": 4},
                           "somatic": {"stays": 5, "occupied_bed_nights": 19}}
+    assert stays.stay_breakdown(s.region, START, END, "funding") == by_funding
 
 
 def test_age_bands_use_the_kept_band_then_the_birth_year_then_the_erased_guests_band(s):

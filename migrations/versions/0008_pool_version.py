@@ -1,0 +1,59 @@
+"""performance: a version of the bed pool's descriptions, bumped by triggers
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-30
+
+The availability search answers with each free bed's description (label, care profiles, features,
+location, municipality, provider). Those change rarely, so every process keeps them per region and
+reads only the ids of the free beds; the version tells it when to read the descriptions again.
+Triggers on every table a description comes from bump it, whoever writes (the app, a script, a
+bulk load). The table is not a model: the tests' clean-up must not reset the counter, or a
+process could take new rows for ones it has cached. See docs/performance.md.
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+TABLES = ("beds", "bed_care_profiles", "bed_features", "locations", "organisations", "municipalities")
+
+
+def upgrade():
+    op.create_table(
+        'pool_version',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('version', sa.BigInteger(), nullable=False),
+    )
+    op.execute("INSERT INTO pool_version (id, version) VALUES (1, 1)")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("""
+            CREATE FUNCTION bump_pool_version() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE pool_version SET version = version + 1;
+                RETURN NULL;
+            END $$
+        """)
+        for table in TABLES:
+            op.execute(f"CREATE TRIGGER {table}_pool_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                       f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_pool_version()")
+    else:
+        for table in TABLES:
+            for event in ("insert", "update", "delete"):
+                op.execute(f"CREATE TRIGGER {table}_pool_version_{event} AFTER {event.upper()} ON {table} "
+                           f"BEGIN UPDATE pool_version SET version = version + 1; END")
+
+
+def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        for table in TABLES:
+            op.execute(f"DROP TRIGGER {table}_pool_version ON {table}")
+        op.execute("DROP FUNCTION bump_pool_version()")
+    else:
+        for table in TABLES:
+            for event in ("insert", "update", "delete"):
+                op.execute(f"DROP TRIGGER {table}_pool_version_{event}")
+    op.drop_table('pool_version')
