@@ -108,7 +108,7 @@ def free_bed_ids(region_id: int, arrival: dt.date, departure: dt.date, **filters
     """The ids of ``free_beds`` in the same order (by location, label, id)."""
     query = free_beds_query(region_id, arrival, departure, **filters).order_by(Bed.location_id, Bed.label, Bed.id)
     # Core execution (the session's connection): plain values, no ORM loading step.
-    return list(db.session.connection().execute(query).scalars())
+    return db.session.connection().execute(query).scalars().all()
 
 
 def free_bed_cards(region_id: int, arrival: dt.date, departure: dt.date, **filters) -> tuple[list[int], bed_cards.Cards]:
