@@ -212,6 +212,10 @@ def open_ui(browser, live_server):
 
     yield _open
     for context in contexts:
+        # Let each page finish loading first: closing it mid-request (a stylesheet after a form
+        # post) left the server thread's open file to the garbage collector, a ResourceWarning.
+        for page in context.pages:
+            page.wait_for_load_state("networkidle", timeout=10_000)
         context.close()
     for ui in uis:
         assert not ui.external, f"pages tried to load from the internet: {ui.external}"
