@@ -32,6 +32,7 @@ class Cards:
     version: int | None
     rows: dict[int, tuple]
     json: dict[int, str]
+    share: float  # the region's beds / all beds of the pool (decides how the search finds claims)
 
     def listing(self, bed_ids: Sequence[int]) -> list[dict]:
         """The beds as SearchBedSchema dumps them (new dicts; the cache is never handed out)."""
@@ -46,7 +47,7 @@ def pool_version() -> int | None:
     return db.session.scalar(sa.select(POOL_VERSION.c.version))
 
 
-def cards(region_id: int, version: int | None, bed_ids: Sequence[int]) -> Cards:
+def cards(region_id: int, version: int | None, bed_ids: Sequence[int] = ()) -> Cards:
     """The region's cards, read again unless those kept are of ``version`` and hold every id.
 
     Read ``version`` before the ids: descriptions read after it are then at least that new.
@@ -72,9 +73,11 @@ def _load(region_id: int, version: int | None) -> Cards:
         .where(Organisation.region_id == region_id)
     )
     rows = {row[0]: tuple(row) for row in db.session.connection().execute(query)}
+    all_beds = db.session.scalar(sa.select(sa.func.count(Bed.id))) or 0
     return Cards(
         version=version,
         rows=rows,
+        share=len(rows) / all_beds if all_beds else 1.0,
         json={bed_id: json.dumps(_card(row), ensure_ascii=False, separators=(",", ":")) for bed_id, row in rows.items()},
     )
 

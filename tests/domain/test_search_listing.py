@@ -6,7 +6,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from logeer.booking import bed_cards
+from logeer.booking import bed_cards, pool, search
 from logeer.booking.search import free_bed_listing, free_bed_listing_json, free_beds
 from logeer.extensions import db
 from logeer.schemas import SearchBedSchema
@@ -94,3 +94,25 @@ def test_a_bed_missing_from_the_cards_is_read_even_at_the_same_version(factory, 
     new_bed = factory.bed(w.location)
     assert new_bed.id not in kept.rows
     assert new_bed.id in bed_cards.cards(w.region.id, version, [w.bed.id, new_bed.id]).rows
+
+
+def test_probing_each_bed_and_reading_the_ranges_claims_find_the_same_beds(factory):
+    """The two ways free_beds_query finds claimed beds (see PROBE_BELOW_SHARE) must agree."""
+    w = factory.world()
+    turnaround = factory.location(w.provider_org, "Borne", turnaround_days=2)
+    beds = [w.bed, w.other_bed, factory.bed(turnaround), factory.bed(turnaround), factory.bed(w.location)]
+    factory.booking(w.referrer, beds[0], w.guest, 2, 3)
+    factory.booking(w.referrer, beds[2], factory.guest(w.referrer_org), 4, 2)  # + 2 turnaround nights
+    factory.booking(w.referrer, beds[3], factory.guest(w.referrer_org), 9, 1)
+    pool.add_closure(w.provider, beds[4].id, days(5), days(7), "Onderhoud")
+    db.session.commit()
+    seen = set()
+    for start in range(0, 12):
+        for nights in (1, 3, 7):
+            found = []
+            for probe in (False, True):
+                query = search.free_beds_query(w.region.id, days(start), days(start + nights), probe=probe)
+                found.append(sorted(db.session.scalars(query)))
+            assert found[0] == found[1], (start, nights)
+            seen.add(len(found[0]))
+    assert len(seen) > 2, "the windows cover full, partial and empty answers"
