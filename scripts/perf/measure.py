@@ -100,12 +100,19 @@ JOIN municipalities m ON m.id = l.municipality_id
 WHERE o.region_id = %(region)s AND b.active {muni}
   AND EXISTS (SELECT 1 FROM availability_periods p
               WHERE p.bed_id = b.id AND p.start <= %(arrival)s AND p."end" >= %(departure)s)
-  AND b.id NOT IN (SELECT n.bed_id FROM bed_nights n WHERE n.night >= %(arrival)s AND n.night < %(departure)s)
-  AND (l.turnaround_days = 0 OR NOT EXISTS (
-       SELECT 1 FROM bed_nights n WHERE n.bed_id = b.id AND n.night >= %(departure)s
-                                    AND n.night < %(departure)s + l.turnaround_days))
+  {claims}
 ORDER BY b.location_id, b.label, b.id
 """
+# How the claimed beds are found: the range's claims read once (a region holding most of the
+# pool), or each bed's claims probed (one region of many), as logeer.booking.search chooses.
+CLAIMS_PG = {
+    "scan": """AND b.id NOT IN (SELECT n.bed_id FROM bed_nights n WHERE n.night >= %(arrival)s AND n.night < %(departure)s)
+  AND (l.turnaround_days = 0 OR NOT EXISTS (
+       SELECT 1 FROM bed_nights n WHERE n.bed_id = b.id AND n.night >= %(departure)s
+                                    AND n.night < %(departure)s + l.turnaround_days))""",
+    "probe": """AND NOT EXISTS (SELECT 1 FROM bed_nights n WHERE n.bed_id = b.id AND n.night >= %(arrival)s
+                                      AND n.night < %(departure)s + l.turnaround_days)""",
+}
 RAW_SEARCH_SQLITE = """
 SELECT b.id, b.label, l.id, l.name, m.name, o.id, o.name,
        (SELECT group_concat(care_profile) FROM (SELECT care_profile FROM bed_care_profiles WHERE bed_id = b.id
@@ -118,12 +125,17 @@ JOIN municipalities m ON m.id = l.municipality_id
 WHERE o.region_id = :region AND b.active {muni}
   AND EXISTS (SELECT 1 FROM availability_periods p
               WHERE p.bed_id = b.id AND p.start <= :arrival AND p."end" >= :departure)
-  AND b.id NOT IN (SELECT n.bed_id FROM bed_nights n WHERE n.night >= :arrival AND n.night < :departure)
-  AND (l.turnaround_days = 0 OR NOT EXISTS (
-       SELECT 1 FROM bed_nights n WHERE n.bed_id = b.id AND n.night >= :departure
-                                    AND n.night < date(:departure, '+' || l.turnaround_days || ' days')))
+  {claims}
 ORDER BY b.location_id, b.label, b.id
 """
+CLAIMS_SQLITE = {
+    "scan": """AND b.id NOT IN (SELECT n.bed_id FROM bed_nights n WHERE n.night >= :arrival AND n.night < :departure)
+  AND (l.turnaround_days = 0 OR NOT EXISTS (
+       SELECT 1 FROM bed_nights n WHERE n.bed_id = b.id AND n.night >= :departure
+                                    AND n.night < date(:departure, '+' || l.turnaround_days || ' days')))""",
+    "probe": """AND NOT EXISTS (SELECT 1 FROM bed_nights n WHERE n.bed_id = b.id AND n.night >= :arrival
+                                      AND n.night < date(:departure, '+' || l.turnaround_days || ' days'))""",
+}
 
 
 def search_windows(bench: Bench, count: int = 40) -> list[tuple[dt.date, dt.date]]:
@@ -146,6 +158,10 @@ def measure_search(bench: Bench, reps: int) -> dict[str, Any]:
         "SELECT m.name FROM municipalities m JOIN locations l ON l.municipality_id = m.id "
         "JOIN beds b ON b.location_id = l.id WHERE m.region_id = :r GROUP BY m.name ORDER BY count(*) DESC LIMIT 1"
     ), {"r": bench.region_id}).scalar()
+    from logeer.booking import bed_cards
+    from logeer.booking.search import PROBE_BELOW_SHARE
+
+    strategy = "probe" if bed_cards.cards(bench.region_id, bed_cards.pool_version()).share < PROBE_BELOW_SHARE else "scan"
     db.session.rollback()
     out: dict[str, Any] = {}
     raw = bench.raw_connection()
@@ -165,7 +181,7 @@ def measure_search(bench: Bench, reps: int) -> dict[str, Any]:
             db.session.rollback()
 
         if bench.backend == "postgresql":
-            sql = RAW_SEARCH_PG.format(muni="AND m.name = ANY(%(munis)s)" if munis else "")
+            sql = RAW_SEARCH_PG.format(muni="AND m.name = ANY(%(munis)s)" if munis else "", claims=CLAIMS_PG[strategy])
 
             def rawq(i, munis=munis, sql=sql):
                 arrival, departure = windows[i % len(windows)]
@@ -175,7 +191,7 @@ def measure_search(bench: Bench, reps: int) -> dict[str, Any]:
                     cur.fetchall()
                 raw.rollback()
         else:
-            sql = RAW_SEARCH_SQLITE.format(muni="AND m.name = :muni" if munis else "")
+            sql = RAW_SEARCH_SQLITE.format(muni="AND m.name = :muni" if munis else "", claims=CLAIMS_SQLITE[strategy])
 
             def rawq(i, munis=munis, sql=sql):
                 arrival, departure = windows[i % len(windows)]
@@ -193,7 +209,7 @@ def measure_search(bench: Bench, reps: int) -> dict[str, Any]:
         out[f"search_{label}_api"] = {**summarise(t_api), "beds_found_last": sizes.get(label),
                                       "municipality": munis[0] if munis else None}
         out[f"search_{label}_domain"] = summarise(t_domain)
-        out[f"search_{label}_raw_sql"] = summarise(t_raw)
+        out[f"search_{label}_raw_sql"] = {**summarise(t_raw), "claims": strategy}
         out[f"search_{label}_overhead_ratio"] = {
             "median": round(out[f"search_{label}_api"]["median_ms"] / out[f"search_{label}_raw_sql"]["median_ms"], 2),
             "p95": round(out[f"search_{label}_api"]["p95_ms"] / out[f"search_{label}_raw_sql"]["p95_ms"], 2),
