@@ -11,6 +11,7 @@ of strings: the descriptions cost 30 times the ids to read and serialise (docs/p
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,7 +33,14 @@ class Cards:
     version: int | None
     rows: dict[int, tuple]
     json: dict[int, str]
-    share: float  # the region's beds / all beds of the pool (decides how the search finds claims)
+    all_beds: int  # in the whole pool, every region
+    municipality_beds: dict[str, int]
+
+    def share(self, municipalities: Sequence[str] = ()) -> float:
+        """The region's beds (or those in ``municipalities``) as a share of all beds of the pool:
+        decides how the search finds claimed beds (search.PROBE_BELOW_SHARE)."""
+        beds = sum(self.municipality_beds.get(m, 0) for m in set(municipalities)) if municipalities else len(self.rows)
+        return beds / self.all_beds if self.all_beds else 1.0
 
     def listing(self, bed_ids: Sequence[int]) -> list[dict]:
         """The beds as SearchBedSchema dumps them (new dicts; the cache is never handed out)."""
@@ -73,11 +81,11 @@ def _load(region_id: int, version: int | None) -> Cards:
         .where(Organisation.region_id == region_id)
     )
     rows = {row[0]: tuple(row) for row in db.session.connection().execute(query)}
-    all_beds = db.session.scalar(sa.select(sa.func.count(Bed.id))) or 0
     return Cards(
         version=version,
         rows=rows,
-        share=len(rows) / all_beds if all_beds else 1.0,
+        all_beds=db.session.scalar(sa.select(sa.func.count(Bed.id))) or 0,
+        municipality_beds=Counter(row[4] for row in rows.values()),
         json={bed_id: json.dumps(_card(row), ensure_ascii=False, separators=(",", ":")) for bed_id, row in rows.items()},
     )
 

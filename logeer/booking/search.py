@@ -120,9 +120,10 @@ def free_bed_ids(region_id: int, arrival: dt.date, departure: dt.date, **filters
     return db.session.connection().execute(query).scalars().all()
 
 
-# A region with less than this share of all beds has its beds' claims probed (free_beds_query):
-# nationally (31 regions) that took a region's search from 27 to 4-13 ms; at 100% reading the
-# range's claims once stays faster (10 against 20-27 ms). docs/performance.md.
+# A search among less than this share of all beds (a region of many, or a few municipalities)
+# probes each bed's claims (free_beds_query): nationally (31 regions) that took a region's search
+# from 27 to 4-13 ms, one municipality of 15% of a region's beds from 4.5 to 2-5 ms; for all
+# beds reading the range's claims once stays faster (10 against 20-27 ms). docs/performance.md.
 PROBE_BELOW_SHARE = 0.25
 
 
@@ -130,7 +131,8 @@ def free_bed_cards(region_id: int, arrival: dt.date, departure: dt.date, **filte
     """The free beds' ids and the region's cards (descriptions) to show them with."""
     version = bed_cards.pool_version()  # before the ids: see bed_cards.cards
     cards = bed_cards.cards(region_id, version)
-    ids = free_bed_ids(region_id, arrival, departure, probe=cards.share < PROBE_BELOW_SHARE, **filters)
+    probe = cards.share(filters.get("municipalities") or ()) < PROBE_BELOW_SHARE
+    ids = free_bed_ids(region_id, arrival, departure, probe=probe, **filters)
     return ids, bed_cards.cards(region_id, version, ids)
 
 

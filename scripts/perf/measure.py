@@ -161,12 +161,13 @@ def measure_search(bench: Bench, reps: int) -> dict[str, Any]:
     from logeer.booking import bed_cards
     from logeer.booking.search import PROBE_BELOW_SHARE
 
-    strategy = "probe" if bed_cards.cards(bench.region_id, bed_cards.pool_version()).share < PROBE_BELOW_SHARE else "scan"
+    cards = bed_cards.cards(bench.region_id, bed_cards.pool_version())
     db.session.rollback()
     out: dict[str, Any] = {}
     raw = bench.raw_connection()
     sizes = {}
     for label, munis in (("region", []), ("municipality", [muni])):
+        strategy = "probe" if cards.share(munis) < PROBE_BELOW_SHARE else "scan"
         def api(i, munis=munis):
             arrival, departure = windows[i % len(windows)]
             r = bench.get("/api/v1/availability", bench.nurse["email"], arrival=arrival.isoformat(),

@@ -116,3 +116,18 @@ def test_probing_each_bed_and_reading_the_ranges_claims_find_the_same_beds(facto
             assert found[0] == found[1], (start, nights)
             seen.add(len(found[0]))
     assert len(seen) > 2, "the windows cover full, partial and empty answers"
+
+
+def test_the_share_of_the_pool_counts_the_region_or_its_chosen_municipalities(factory):
+    w = factory.world()
+    other_region = factory.region("Zuid-Limburg")
+    other_location = factory.location(factory.organisation(other_region, "provider", "Zorg Elders"))
+    factory.bed(other_location)
+    factory.bed(other_location)
+    db.session.commit()
+    cards = bed_cards.cards(w.region.id, bed_cards.pool_version())
+    assert cards.all_beds == 4
+    assert cards.share() == 0.5
+    assert cards.share(["Hengelo"]) == 0.25
+    assert cards.share(["Hengelo", "Enschede", "Hengelo"]) == 0.5
+    assert cards.share(["Almelo"]) == 0
