@@ -15,7 +15,16 @@ from .base import UTCDateTime, utcnow
 
 _hasher = PasswordHasher()
 # A real hash to verify against when the e-mail is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash("logeer-dummy-password")
+# Made on first use (with the hasher then in use), not at import: an Argon2 hash costs 64 MiB and
+# tens of milliseconds in every process that imports the models, gunicorn workers and scripts too.
+_dummy: tuple[PasswordHasher, str] | None = None
+
+
+def _dummy_hash() -> str:
+    global _dummy
+    if _dummy is None or _dummy[0] is not _hasher:
+        _dummy = (_hasher, _hasher.hash("logeer-dummy-password"))
+    return _dummy[1]
 
 
 class User(UserMixin, db.Model):
@@ -71,7 +80,7 @@ class User(UserMixin, db.Model):
 def burn_password_check(password: str) -> None:
     """Spend the time of one hash check, for unknown e-mail addresses."""
     try:
-        _hasher.verify(_DUMMY_HASH, password)
+        _hasher.verify(_dummy_hash(), password)
     except VerificationError:
         pass
 

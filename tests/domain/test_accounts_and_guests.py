@@ -110,3 +110,19 @@ def test_get_guest_audits_the_read_with_its_purpose_and_hides_guests_from_others
         ("guest_read", w.referrer.id, w.guest.id), ("guest_export", w.coordinator.id, w.guest.id)]
     with pytest.raises(NotFound):
         guests.get_guest(w.evaluator, w.guest.id)
+
+
+def test_the_hash_checked_for_unknown_emails_is_made_once_with_the_hasher_in_use(monkeypatch):
+    """Made on first use, not at import, and with the same Argon2 parameters as real passwords."""
+    from argon2 import PasswordHasher
+
+    from logeer.models import users
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(users, "_hasher", cheap)
+    made = users._dummy_hash()
+    assert "$m=8,t=1,p=1$" in made
+    assert users._dummy_hash() is made, "made once"
+    users.burn_password_check("anything")  # verifies against it, raises nothing
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=16, parallelism=1))
+    assert "$m=16,t=1,p=1$" in users._dummy_hash()
