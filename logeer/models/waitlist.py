@@ -16,9 +16,11 @@ class WaitlistEntry(db.Model):
         sa.CheckConstraint("earliest_arrival < latest_departure", name="window_order"),
         sa.CheckConstraint("nights > 0", name="nights_positive"),
         sa.Index("ix_waitlist_entries_queue", "region_id", "status", "urgent", "created_at"),
-        # PostgreSQL: the matcher's window-overlap lookup over waiting entries (migration 0002).
+        # PostgreSQL: the matcher's window-overlap lookup over a region's waiting entries
+        # (migrations 0002 and 0009; region_id in a GiST index needs btree_gist).
         sa.Index(
-            "ix_waitlist_entries_waiting_window",
+            "ix_waitlist_entries_region_waiting_window",
+            "region_id",
             sa.text("daterange(earliest_arrival, latest_departure)"),
             postgresql_using="gist",
             postgresql_where=sa.text("status = 'waiting'"),
