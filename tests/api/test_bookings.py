@@ -49,6 +49,8 @@ def test_a_booking_is_created_as_a_request_with_every_field_of_the_contract(clie
     assert guest_nights(w.guest.id) == [days(5), days(6), days(7)]
     entry, = audit_entries("booking_created")
     assert (entry.user_id, entry.booking_id, entry.guest_id) == (w.referrer.id, body["id"], w.guest.id)
+    # The answer is made before the commit (no read-back): it says what the database now holds.
+    assert ApiClient(client, w.referrer).get(f"{API}/bookings/{body['id']}").json == body
 
 
 def test_a_region_that_auto_confirms_creates_confirmed_bookings(client, factory):
