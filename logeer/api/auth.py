@@ -35,7 +35,7 @@ def bearer_token() -> str | None:
 
 
 @blp.route("/auth/token", methods=["POST"])
-@blp.arguments(TokenInSchema)
+@blp.arguments(TokenInSchema())
 @blp.response(200, TokenSchema)
 def create_token(data):
     """Log in with e-mail and password; returns a bearer token."""
@@ -73,7 +73,7 @@ def me():
 
 
 @blp.route("/me", methods=["PATCH"])
-@blp.arguments(MePatchSchema)
+@blp.arguments(MePatchSchema())
 @blp.response(200, MeSchema)
 def update_me(data):
     """Change one's own settings: daily summary e-mail on or off, language."""
@@ -83,7 +83,7 @@ def update_me(data):
 
 
 @blp.route("/organisations", methods=["POST"])
-@blp.arguments(OrganisationInSchema)
+@blp.arguments(OrganisationInSchema())
 @blp.response(201, OrganisationSchema)
 def create_organisation(data):
     org = accounts.create_organisation(actor(), data["name"], data["kind"])
@@ -92,14 +92,14 @@ def create_organisation(data):
 
 
 @blp.route("/organisations", methods=["GET"])
-@blp.arguments(OrganisationQuerySchema, location="query")
+@blp.arguments(OrganisationQuerySchema(), location="query")
 @blp.response(200, page_of(OrganisationSchema))
 def list_organisations(args):
     return paginate(accounts.list_organisations(actor(), args.get("kind")), args["page"], args["per_page"])
 
 
 @blp.route("/users", methods=["POST"])
-@blp.arguments(UserInSchema)
+@blp.arguments(UserInSchema())
 @blp.response(201, UserSchema)
 def create_user(data):
     user = accounts.create_user(actor(), **data)
@@ -108,14 +108,14 @@ def create_user(data):
 
 
 @blp.route("/users", methods=["GET"])
-@blp.arguments(PageQuerySchema, location="query")
+@blp.arguments(PageQuerySchema(), location="query")
 @blp.response(200, page_of(UserSchema))
 def list_users(args):
     return paginate(accounts.list_users(actor()), args["page"], args["per_page"])
 
 
 @blp.route("/users/<int:user_id>", methods=["PATCH"])
-@blp.arguments(UserPatchSchema)
+@blp.arguments(UserPatchSchema())
 @blp.response(200, UserSchema)
 def update_user(data, user_id):
     user = accounts.update_user(actor(), user_id, data)
@@ -130,7 +130,7 @@ def current_region():
 
 
 @blp.route("/regions/current", methods=["PATCH"])
-@blp.arguments(RegionPatchSchema)
+@blp.arguments(RegionPatchSchema())
 @blp.response(200, RegionSchema)
 def update_region(data):
     settings = data.get("settings")

@@ -11,7 +11,7 @@ blp = Blueprint("guests", __name__, url_prefix="/api/v1", description="Guests (p
 
 
 @blp.route("/guests", methods=["POST"])
-@blp.arguments(GuestInSchema)
+@blp.arguments(GuestInSchema())
 @blp.response(201, GuestSchema)
 def create_guest(data):
     guest = guests.create_guest(actor(), data)
@@ -20,7 +20,7 @@ def create_guest(data):
 
 
 @blp.route("/guests", methods=["GET"])
-@blp.arguments(PageQuerySchema, location="query")
+@blp.arguments(PageQuerySchema(), location="query")
 @blp.response(200, page_of(GuestSchema))
 def list_guests(args):
     """The guests of the own organisation; the listing is audited as one read."""

@@ -22,7 +22,7 @@ def _coordinator():
 
 
 @blp.route("/outbox", methods=["GET"])
-@blp.arguments(OutboxQuerySchema, location="query")
+@blp.arguments(OutboxQuerySchema(), location="query")
 @blp.response(200, page_of(OutboxMessageSchema))
 def list_messages(args):
     """The region's e-mails, newest first; `?status=failed` lists those given up on."""

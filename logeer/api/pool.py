@@ -33,7 +33,7 @@ blp = Blueprint("pool", __name__, url_prefix="/api/v1", description="The bed poo
 
 
 @blp.route("/locations", methods=["POST"])
-@blp.arguments(LocationInSchema)
+@blp.arguments(LocationInSchema())
 @blp.response(201, LocationSchema)
 def create_location(data):
     location = pool.create_location(actor(), **data)
@@ -42,14 +42,14 @@ def create_location(data):
 
 
 @blp.route("/locations", methods=["GET"])
-@blp.arguments(LocationQuerySchema, location="query")
+@blp.arguments(LocationQuerySchema(), location="query")
 @blp.response(200, page_of(LocationSchema))
 def list_locations(args):
     return paginate(pool.list_locations(actor()), args["page"], args["per_page"])
 
 
 @blp.route("/beds", methods=["POST"])
-@blp.arguments(BedInSchema)
+@blp.arguments(BedInSchema())
 @blp.response(201, BedSchema)
 def create_bed(data):
     bed = pool.create_bed(actor(), **data)
@@ -58,7 +58,7 @@ def create_bed(data):
 
 
 @blp.route("/beds", methods=["GET"])
-@blp.arguments(BedQuerySchema, location="query")
+@blp.arguments(BedQuerySchema(), location="query")
 @blp.response(200, page_of(BedSchema))
 def list_beds(args):
     return paginate(pool.list_beds(actor(), args.get("location_id")), args["page"], args["per_page"])
@@ -71,7 +71,7 @@ def get_bed(bed_id):
 
 
 @blp.route("/beds/<int:bed_id>", methods=["PATCH"])
-@blp.arguments(BedPatchSchema)
+@blp.arguments(BedPatchSchema())
 @blp.response(200, BedSchema)
 def update_bed(data, bed_id):
     bed = pool.update_bed(actor(), bed_id, data)
@@ -80,7 +80,7 @@ def update_bed(data, bed_id):
 
 
 @blp.route("/beds/<int:bed_id>/availability", methods=["POST"])
-@blp.arguments(PeriodInSchema)
+@blp.arguments(PeriodInSchema())
 @blp.response(201, PeriodListSchema)
 def add_availability(data, bed_id):
     """Offer the bed on nights [start, end); overlapping or adjacent periods merge."""
@@ -90,7 +90,7 @@ def add_availability(data, bed_id):
 
 
 @blp.route("/beds/<int:bed_id>/availability", methods=["DELETE"])
-@blp.arguments(PeriodInSchema, location="query")
+@blp.arguments(PeriodInSchema(), location="query")
 @blp.response(204)
 def remove_availability(args, bed_id):
     """Withdraw nights [start, end) from the pool."""
@@ -106,7 +106,7 @@ def list_availability(bed_id):
 
 
 @blp.route("/beds/<int:bed_id>/closures", methods=["POST"])
-@blp.arguments(ClosureInSchema)
+@blp.arguments(ClosureInSchema())
 @blp.response(201, ClosureSchema)
 def add_closure(data, bed_id):
     closure = pool.add_closure(actor(), bed_id, data["start"], data["end"], data["reason"])
@@ -129,7 +129,7 @@ def remove_closure(bed_id, closure_id):
 
 
 @blp.route("/beds/<int:bed_id>/calendar", methods=["GET"])
-@blp.arguments(CalendarQuerySchema, location="query")
+@blp.arguments(CalendarQuerySchema(), location="query")
 @blp.response(200, CalendarSchema)
 def calendar(args, bed_id):
     """The state of every night in [from, to)."""
@@ -138,7 +138,7 @@ def calendar(args, bed_id):
 
 
 @blp.route("/availability", methods=["GET"])
-@blp.arguments(SearchQuerySchema, location="query")
+@blp.arguments(SearchQuerySchema(), location="query")
 @blp.response(200, SearchResultSchema)
 def availability_search(args):
     """Every active bed free for all nights [arrival, departure), or the nearest alternatives."""

@@ -30,7 +30,7 @@ def evaluator() -> User:
 
 
 @blp.route("/stats/summary", methods=["GET"])
-@blp.arguments(RangeQuerySchema, location="query")
+@blp.arguments(RangeQuerySchema(), location="query")
 @blp.response(200, StatsSummarySchema)
 def summary(args):
     """Bed-nights, occupancy, stays and demand for nights ``[from, to)``, by provider and by month."""
@@ -39,7 +39,7 @@ def summary(args):
 
 
 @blp.route("/stats/evaluation", methods=["GET"])
-@blp.arguments(RangeQuerySchema, location="query")
+@blp.arguments(RangeQuerySchema(), location="query")
 @blp.response(200, EvaluationSummarySchema)
 def evaluation(args):
     """Everything the dashboard shows: the summary plus breakdowns, medians and questionnaire figures."""
@@ -74,7 +74,7 @@ def _export_view(name: str, fmt: str, optional_range: bool):
     view.__name__ = f"export_{name}_{fmt}"
     view.__doc__ = f"The {name} export as {fmt.upper()} (pseudonymised, streamed). See docs/evaluation.md."
     schema = OptionalRangeQuerySchema if optional_range else RangeQuerySchema
-    view = blp.arguments(schema, location="query")(view)
+    view = blp.arguments(schema(), location="query")(view)
     view = blp.doc(responses={"200": {"description": f"{name}.{fmt}",
                                       "content": {MIMETYPES[fmt].split(";")[0]: {"schema": {"type": "string",
                                                                                               "format": "binary"}}}}})(view)

@@ -20,7 +20,7 @@ blp = Blueprint("waitlist", __name__, url_prefix="/api/v1", description="Waitlis
 
 
 @blp.route("/waitlist", methods=["POST"])
-@blp.arguments(WaitlistInSchema)
+@blp.arguments(WaitlistInSchema())
 @blp.response(201, WaitlistEntrySchema)
 def create_entry(data):
     """Put a guest on the waitlist; status is `offered` when a bed fitted at once."""
@@ -30,7 +30,7 @@ def create_entry(data):
 
 
 @blp.route("/waitlist", methods=["GET"])
-@blp.arguments(WaitlistQuerySchema, location="query")
+@blp.arguments(WaitlistQuerySchema(), location="query")
 @blp.response(200, page_of(WaitlistEntrySchema))
 def list_entries(args):
     query = waitlist.entries_query(actor())
@@ -48,7 +48,7 @@ def withdraw(entry_id):
 
 
 @blp.route("/offers", methods=["GET"])
-@blp.arguments(OfferQuerySchema, location="query")
+@blp.arguments(OfferQuerySchema(), location="query")
 @blp.response(200, page_of(OfferSchema))
 def list_offers(args):
     query = waitlist.offers_query(actor())
