@@ -18,7 +18,7 @@ from ..models.base import utcnow
 from . import audit
 from .claims import claim_bed_nights, night_range
 from .errors import BedUnavailable
-from .search import free_beds
+from .search import free_beds, probe_claims
 from .sqlfunc import date_add
 
 CANDIDATE_BATCH = 200
@@ -283,6 +283,7 @@ def offer_for_entry(entry: WaitlistEntry, *, now: dt.datetime | None = None, act
     taken = _guest_taken_nights(entry.guest_id, first, last)
     length = dt.timedelta(days=entry.nights)
     preference = {name: i for i, name in enumerate(entry.municipalities or ())}
+    probe = probe_claims(region.id, entry.municipalities or ())  # once, not for every day tried
     arrival = first
     while arrival + length <= last:
         departure = arrival + length
@@ -290,6 +291,7 @@ def offer_for_entry(entry: WaitlistEntry, *, now: dt.datetime | None = None, act
             beds = free_beds(
                 region.id, arrival, departure,
                 municipalities=entry.municipalities or (), care_profile=guest.care_profile, features=entry.features or (),
+                probe=probe,
             )
             beds.sort(key=lambda b: (preference.get(b.location.municipality.name, len(preference)), b.id))
             for bed in beds:

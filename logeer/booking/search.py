@@ -106,6 +106,8 @@ def free_beds_query(
 
 def free_beds(region_id: int, arrival: dt.date, departure: dt.date, **filters) -> list[Bed]:
     """The active beds of the region free for every night of ``[arrival, departure)``."""
+    if "probe" not in filters:
+        filters["probe"] = probe_claims(region_id, filters.get("municipalities") or ())
     ids = free_beds_query(region_id, arrival, departure, **filters)
     beds = db.session.scalars(
         sa.select(Bed).where(Bed.id.in_(ids)).order_by(Bed.location_id, Bed.label, Bed.id)
@@ -127,11 +129,17 @@ def free_bed_ids(region_id: int, arrival: dt.date, departure: dt.date, **filters
 PROBE_BELOW_SHARE = 0.25
 
 
+def probe_claims(region_id: int, municipalities: Sequence[str] = (), *, version: int | None = None) -> bool:
+    """Whether a search of the region (or of these municipalities) should probe each bed's claims."""
+    if version is None:
+        version = bed_cards.pool_version()
+    return bed_cards.cards(region_id, version).share(municipalities) < PROBE_BELOW_SHARE
+
+
 def free_bed_cards(region_id: int, arrival: dt.date, departure: dt.date, **filters) -> tuple[list[int], bed_cards.Cards]:
     """The free beds' ids and the region's cards (descriptions) to show them with."""
     version = bed_cards.pool_version()  # before the ids: see bed_cards.cards
-    cards = bed_cards.cards(region_id, version)
-    probe = cards.share(filters.get("municipalities") or ()) < PROBE_BELOW_SHARE
+    probe = probe_claims(region_id, filters.get("municipalities") or (), version=version)
     ids = free_bed_ids(region_id, arrival, departure, probe=probe, **filters)
     return ids, bed_cards.cards(region_id, version, ids)
 
@@ -172,6 +180,8 @@ def alternatives(
     # A window is offered only if it can be booked: not in the past, not beyond the horizon.
     latest = today + dt.timedelta(days=db.session.get(Region, region_id).setting("booking_horizon_days"))
     length = departure - arrival
+    if "probe" not in filters:
+        filters["probe"] = probe_claims(region_id, filters.get("municipalities") or ())
     found: list[Window] = []
     for shift in range(1, ALTERNATIVE_SPAN_DAYS + 1):
         for direction in (-1, 1):
