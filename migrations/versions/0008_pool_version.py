@@ -38,7 +38,11 @@ def upgrade():
             END $$
         """)
         for table in TABLES:
-            op.execute(f"CREATE TRIGGER {table}_pool_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+            # Deferred to the commit: the version row is then the last lock a writer takes, so two
+            # transactions that change descriptions cannot deadlock over it and each other's rows.
+            op.execute(f"CREATE CONSTRAINT TRIGGER {table}_pool_version AFTER INSERT OR UPDATE OR DELETE "
+                       f"ON {table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_pool_version()")
+            op.execute(f"CREATE TRIGGER {table}_pool_version_truncate AFTER TRUNCATE "
                        f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_pool_version()")
     else:
         for table in TABLES:
@@ -51,6 +55,7 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         for table in TABLES:
             op.execute(f"DROP TRIGGER {table}_pool_version ON {table}")
+            op.execute(f"DROP TRIGGER {table}_pool_version_truncate ON {table}")
         op.execute("DROP FUNCTION bump_pool_version()")
     else:
         for table in TABLES:

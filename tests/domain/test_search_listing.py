@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -131,3 +133,51 @@ def test_the_share_of_the_pool_counts_the_region_or_its_chosen_municipalities(fa
     assert cards.share(["Hengelo"]) == 0.25
     assert cards.share(["Hengelo", "Enschede", "Hengelo"]) == 0.5
     assert cards.share(["Almelo"]) == 0
+
+
+def test_two_writers_of_descriptions_do_not_deadlock_over_the_version(factory, backend):
+    """A bumps the version, B holds a row A then needs: with the bump at the commit, B can finish.
+
+    (With a bump at the statement, A would hold the version row while waiting for B, and B would
+    wait for the version row: PostgreSQL would abort one of them as a deadlock.)
+    """
+    if backend != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: there is nothing to deadlock")
+    w = factory.world()
+    before = bed_cards.pool_version()
+    a, b = db.engine.connect(), db.engine.connect()
+    errors: list[BaseException] = []
+    b_holds_the_row, a_waits = threading.Event(), threading.Event()
+
+    def writer_b():
+        try:
+            b.execute(sa.text("SET lock_timeout = '10s'"))
+            b.execute(sa.text("UPDATE locations SET name = 'Oost' WHERE id = :l"), {"l": w.location.id})
+            b_holds_the_row.set()
+            a_waits.wait(10)
+            time.sleep(0.3)  # A is now blocked on the location row
+            b.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            b_holds_the_row.set()
+
+    try:
+        a.execute(sa.text("SET lock_timeout = '10s'"))
+        a.execute(sa.text("UPDATE beds SET label = 'Kamer 3' WHERE id = :b"), {"b": w.bed.id})
+        thread = threading.Thread(target=writer_b)
+        thread.start()
+        assert b_holds_the_row.wait(10)
+        a_waits.set()
+        try:
+            a.execute(sa.text("UPDATE locations SET name = 'West' WHERE id = :l"), {"l": w.location.id})
+            a.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        thread.join(15)
+    finally:
+        a.close()
+        b.close()
+    assert errors == []
+    db.session.expire_all()
+    assert db.session.scalar(sa.text("SELECT name FROM locations WHERE id = :l"), {"l": w.location.id}) == "West"
+    assert bed_cards.pool_version() >= before + 2, "each commit bumped it"
