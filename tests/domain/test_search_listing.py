@@ -181,3 +181,19 @@ def test_two_writers_of_descriptions_do_not_deadlock_over_the_version(factory, b
     db.session.expire_all()
     assert db.session.scalar(sa.text("SELECT name FROM locations WHERE id = :l"), {"l": w.location.id}) == "West"
     assert bed_cards.pool_version() >= before + 2, "each commit bumped it"
+
+
+def test_a_transaction_bumps_the_version_once_however_many_rows_it_changes(factory, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite's triggers bump per row (cheap there: one writer at a time, no lock to wait for)")
+    w = factory.world()
+    for _ in range(5):
+        factory.bed(w.location)
+    before = bed_cards.pool_version()
+    db.session.execute(sa.text("UPDATE beds SET label = label || ' '"))
+    db.session.execute(sa.text("INSERT INTO bed_features (bed_id, feature) SELECT id, 'hoist' FROM beds"))
+    db.session.commit()
+    assert bed_cards.pool_version() == before + 1
+    db.session.execute(sa.text("UPDATE locations SET name = name"))
+    db.session.commit()
+    assert bed_cards.pool_version() == before + 2, "the next transaction bumps it again"
