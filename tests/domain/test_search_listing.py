@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from logeer.booking import bed_cards, pool, search
-from logeer.booking.search import free_bed_listing, free_bed_listing_json, free_beds
+from logeer.booking.search import free_bed_listing, free_beds
 from logeer.extensions import db
 from logeer.schemas import SearchBedSchema
 from tests.factories import days
@@ -41,7 +41,8 @@ def test_a_changed_description_shows_in_the_next_search(factory):
     db.session.commit()
     card = _card(w.region.id, w.bed.id)
     assert card["location"]["name"] == "De Nieuwe Es" and card["features"] == ["hoist"]
-    assert free_bed_listing_json(w.region.id, days(3), days(6)) == json.dumps(
+    ids, cards = search.free_bed_cards(w.region.id, days(3), days(6))
+    assert cards.listing_json(ids) == json.dumps(
         free_bed_listing(w.region.id, days(3), days(6)), ensure_ascii=False, separators=(",", ":"))
 
 
@@ -135,41 +136,48 @@ def test_the_share_of_the_pool_counts_the_region_or_its_chosen_municipalities(fa
     assert cards.share(["Almelo"]) == 0
 
 
-def test_two_writers_of_descriptions_do_not_deadlock_over_the_version(factory, backend):
-    """A bumps the version, B holds a row A then needs: with the bump at the commit, B can finish.
+def test_two_writers_of_descriptions_both_finish(factory, backend):
+    """A changes a bed, B a location, then A the same location: both commit, neither waits forever.
 
-    (With a bump at the statement, A would hold the version row while waiting for B, and B would
-    wait for the version row: PostgreSQL would abort one of them as a deadlock.)
+    PostgreSQL: B holds the location row while A waits for it; with the version bumped at the
+    commit, B can commit and A follows (a bump at the statement would have A hold the version row
+    that B then waits for: a deadlock, and PostgreSQL aborts one). SQLite runs one writer at a
+    time: B waits until A has committed, then commits.
     """
-    if backend != "postgresql":
-        pytest.skip("SQLite runs one writer at a time: there is nothing to deadlock")
     w = factory.world()
     before = bed_cards.pool_version()
+    bed_id, location_id = w.bed.id, w.location.id
+    db.session.rollback()  # SQLite: this session's transaction (even a read) would hold the write lock
     a, b = db.engine.connect(), db.engine.connect()
     errors: list[BaseException] = []
     b_holds_the_row, a_waits = threading.Event(), threading.Event()
 
+    def limit_lock_waits(conn) -> None:
+        if backend == "postgresql":
+            conn.execute(sa.text("SET lock_timeout = '10s'"))
+
     def writer_b():
         try:
-            b.execute(sa.text("SET lock_timeout = '10s'"))
-            b.execute(sa.text("UPDATE locations SET name = 'Oost' WHERE id = :l"), {"l": w.location.id})
+            limit_lock_waits(b)
+            b.execute(sa.text("UPDATE locations SET name = 'Oost' WHERE id = :l"), {"l": location_id})
             b_holds_the_row.set()
             a_waits.wait(10)
-            time.sleep(0.3)  # A is now blocked on the location row
+            time.sleep(0.3)  # PostgreSQL: A is now blocked on the location row
             b.commit()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
             b_holds_the_row.set()
 
     try:
-        a.execute(sa.text("SET lock_timeout = '10s'"))
-        a.execute(sa.text("UPDATE beds SET label = 'Kamer 3' WHERE id = :b"), {"b": w.bed.id})
+        limit_lock_waits(a)
+        a.execute(sa.text("UPDATE beds SET label = 'Kamer 3' WHERE id = :b"), {"b": bed_id})
         thread = threading.Thread(target=writer_b)
         thread.start()
-        assert b_holds_the_row.wait(10)
+        # PostgreSQL: B gets the row at once. SQLite: B waits for A's commit, so A goes on alone.
+        b_holds_the_row.wait(2)
         a_waits.set()
         try:
-            a.execute(sa.text("UPDATE locations SET name = 'West' WHERE id = :l"), {"l": w.location.id})
+            a.execute(sa.text("UPDATE locations SET name = 'West' WHERE id = :l"), {"l": location_id})
             a.commit()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -177,9 +185,11 @@ def test_two_writers_of_descriptions_do_not_deadlock_over_the_version(factory, b
     finally:
         a.close()
         b.close()
-    assert errors == []
+    assert errors == [] and not thread.is_alive()
     db.session.expire_all()
-    assert db.session.scalar(sa.text("SELECT name FROM locations WHERE id = :l"), {"l": w.location.id}) == "West"
+    last_writer = "West" if backend == "postgresql" else "Oost"
+    assert db.session.scalar(sa.text("SELECT name FROM locations WHERE id = :l"), {"l": location_id}) == last_writer
+    assert db.session.scalar(sa.text("SELECT label FROM beds WHERE id = :b"), {"b": bed_id}) == "Kamer 3"
     assert bed_cards.pool_version() >= before + 2, "each commit bumped it"
 
 
