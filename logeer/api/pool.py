@@ -150,14 +150,15 @@ def availability_search(args):
         "care_profile": args.get("care_profile"),
         "features": args["feature"],
     }
-    beds = search.free_bed_listing_json(user.region_id, args["arrival"], args["departure"], **filters)
+    ids, cards = search.free_bed_cards(user.region_id, args["arrival"], args["departure"], **filters)
     alternatives = []
-    if beds == "[]":
+    if not ids:
         found = search.alternatives(user.region_id, args["arrival"], args["departure"], today=user.region.today(),
                                     **filters)
         alternatives = [{"arrival": w.arrival.isoformat(), "departure": w.departure.isoformat(), "bed_id": w.bed_id}
                         for w in found]
     # Already JSON in SearchResultSchema's shape: a region-wide answer can list thousands of beds,
     # and dumping them through marshmallow cost ten times the query (docs/performance.md).
-    body = '{"beds":' + beds + ',"alternatives":' + json.dumps(alternatives, separators=(",", ":")) + "}"
+    body = ('{"beds":' + cards.listing_json(ids)
+            + ',"alternatives":' + json.dumps(alternatives, separators=(",", ":")) + "}")
     return Response(body, status=200, mimetype="application/json")

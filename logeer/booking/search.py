@@ -150,16 +150,10 @@ def free_bed_listing(region_id: int, arrival: dt.date, departure: dt.date, **fil
     Each item: ``bed_id, label, care_profiles, features, location {id, name, municipality},
     provider {id, name}``. A region-wide search can find thousands of beds; building ORM objects
     for them took ~100 times the query's time, and the descriptions come from a per-process cache
-    (``bed_cards``). ``free_bed_listing_json`` gives the same as JSON text for the API.
+    (``bed_cards``); the API joins their ready JSON instead (``Cards.listing_json``).
     """
     ids, cards = free_bed_cards(region_id, arrival, departure, **filters)
     return cards.listing(ids)
-
-
-def free_bed_listing_json(region_id: int, arrival: dt.date, departure: dt.date, **filters) -> str:
-    """``free_bed_listing`` as a JSON array, joined from the cards' ready JSON."""
-    ids, cards = free_bed_cards(region_id, arrival, departure, **filters)
-    return cards.listing_json(ids)
 
 
 def bed_check(bed: Bed, care_profile: str, arrival: dt.date, departure: dt.date, *, free: bool = True) -> tuple[bool, bool]:
