@@ -22,8 +22,7 @@ from .models.base import (
     WAITLIST_STATUSES,
 )
 
-EARLIEST_DATE = dt.date(2000, 1, 1)
-LATEST_DATE = dt.date(2199, 12, 31)
+from .bounds import EARLIEST_DATE, LATEST_DATE, MAX_ID, MAX_PAGE
 
 
 def _storable(value) -> bool:
@@ -72,12 +71,12 @@ def Choice(values: tuple[str, ...], **kwargs) -> fields.String:
 
 
 def Id(**kwargs) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1), **kwargs)
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 def QueryId(**kwargs) -> fields.Integer:
     """An id in the query string, where every value arrives as text ("7")."""
-    return fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), **kwargs)
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class Day(fields.Date):
@@ -111,7 +110,7 @@ class ErrorSchema(Schema):
 
 
 class PageQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 

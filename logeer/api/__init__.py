@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
+from ..bounds import MAX_ID
 from ..extensions import api, csrf
 from . import auth, bookings, calendar_feeds, guests, outbox, pool, stats, waitlist
 from .auth import bearer_token
@@ -25,7 +26,7 @@ class IdConverter(IntegerConverter):
 
     def to_python(self, value: str) -> int:
         number = super().to_python(value)
-        if number > 2**31 - 1:
+        if number > MAX_ID:
             # NotFound, not the converter's ValidationError: werkzeug would then answer 405
             # when the same path has a rule for another method.
             raise NotFound()
