@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 
 from ..booking import accounts, pool
 from ..booking.errors import DomainError
+from ..bounds import parse_id, parse_page
 from ..extensions import db
 from ..models import AuditEntry, Bed, Booking, Guest, Location, Organisation, OutboxMessage, User
 from ..schemas import SettingsSchema
@@ -234,11 +235,13 @@ def audit_log():
     form.user_id.choices = labels.options([("", _("Iedereen"))] + [(str(u.id), f"{u.name} ({u.email})") for u in people])
     query = sa.select(AuditEntry).where(AuditEntry.region_id == user.region_id)
     form.validate()
-    if form.action.data:
+    # A filter with an error (an unknown choice, a date out of range, control characters) is not applied.
+    if form.action.data and not form.action.errors:
         query = query.where(AuditEntry.action == form.action.data)
-    if form.user_id.data and form.user_id.data.isdigit():
-        query = query.where(AuditEntry.user_id == int(form.user_id.data))
-    reference = (form.reference.data or "").strip().upper()
+    user_id = parse_id(form.user_id.data) if not form.user_id.errors else None
+    if user_id:
+        query = query.where(AuditEntry.user_id == user_id)
+    reference = (form.reference.data or "").strip().upper() if not form.reference.errors else ""
     if reference:
         booking_ids = sa.select(Booking.id).where(Booking.reference == reference, Booking.region_id == user.region_id)
         guest_ids = sa.select(Guest.id).where(Guest.reference == reference, Guest.region_id == user.region_id)
@@ -248,7 +251,7 @@ def audit_log():
         query = query.where(AuditEntry.at >= dt.datetime.combine(form.start.data, dt.time(), tz))
     if form.end.data and not form.end.errors:
         query = query.where(AuditEntry.at < dt.datetime.combine(form.end.data + dt.timedelta(days=1), dt.time(), tz))
-    page = max(request.args.get("pagina", 1, type=int), 1)
+    page = parse_page(request.args.get("pagina"))
     entries = list(db.session.scalars(
         query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(AUDIT_PAGE_SIZE + 1)
         .offset((page - 1) * AUDIT_PAGE_SIZE)))

@@ -1,4 +1,10 @@
-"""The web forms (Flask-WTF, CSRF-protected). Field names follow the domain's, so its errors land next to them."""
+"""The web forms (Flask-WTF, CSRF-protected). Field names follow the domain's, so its errors land next to them.
+
+Every form derives from ``Form``, which applies the input bounds of logeer/bounds.py to every field
+once: single-line text refuses control characters and line separators, multi-line text refuses
+control characters other than line breaks and tab, integers stay within 32 bits, and dates (the
+``Day`` field) within EARLIEST_DATE..LATEST_DATE. A value outside gets a Dutch field error.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -22,11 +28,62 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..bounds import EARLIEST_DATE, LATEST_DATE, MAX_ID, in_date_range, is_clean_multi_line, is_single_line
 from . import labels
 
 REQUIRED = _l("Vul dit in.")
 CHOOSE = _l("Maak een keuze.")
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+SINGLE_LINE = _l("Gebruik geen regeleinden of speciale tekens.")
+CLEAN_TEXT = _l("Gebruik geen speciale tekens.")
+NUMBER_TOO_LARGE = _l("Dit getal is te groot.")
+
+
+def _day(value: dt.date) -> str:
+    return f"{value.day}-{value.month}-{value.year}"
+
+
+def single_line_text(form, field) -> None:
+    """Validator: no control character or line separator (the text may reach an e-mail header or a CSV cell)."""
+    if field.data and not is_single_line(field.data):
+        raise ValidationError(SINGLE_LINE)
+
+
+def clean_multi_line_text(form, field) -> None:
+    """Validator: line breaks and tab are fine, other control characters are not."""
+    if field.data and not is_clean_multi_line(field.data):
+        raise ValidationError(CLEAN_TEXT)
+
+
+def bounded_integer(form, field) -> None:
+    """Validator: the number fits the database's 32-bit integers."""
+    if field.data is not None and not -MAX_ID <= field.data <= MAX_ID:
+        raise ValidationError(NUMBER_TOO_LARGE)
+
+
+def bounds_of(field) -> list:
+    """The validators ``Form`` adds to a field of this kind."""
+    if isinstance(field, TextAreaField):
+        return [clean_multi_line_text]
+    # Passwords are only hashed, never shown or sent, and a refused character must not lock anyone
+    # out; hidden fields carry values the views read through logeer/bounds.py themselves.
+    if isinstance(field, StringField) and not isinstance(field, (PasswordField, HiddenField)):
+        return [single_line_text]
+    if isinstance(field, IntegerField):
+        return [bounded_integer]
+    return []
+
+
+class Form(FlaskForm):
+    """The base of every form of the pages: each field gets the bounds of its kind (``bounds_of``)."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            extra = bounds_of(field)
+            if extra:
+                field.validators = [*field.validators, *extra]
+            return field
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -37,7 +94,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class Day(DateField):
-    """A date field with a Dutch message for a date that cannot be read."""
+    """A date field with a Dutch message for a date that cannot be read or lies outside the bounds."""
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, format="%Y-%m-%d", **kwargs)
@@ -48,6 +105,10 @@ class Day(DateField):
         except ValueError:
             self.data = None
             raise ValueError(_l("Vul een geldige datum in (dag-maand-jaar).")) from None
+        if self.data is not None and not in_date_range(self.data):
+            self.data = None
+            raise ValueError(_l("Kies een datum tussen %(earliest)s en %(latest)s.",
+                                earliest=_day(EARLIEST_DATE), latest=_day(LATEST_DATE)))
 
 
 def _after(other: str, message):
@@ -62,12 +123,12 @@ def _after(other: str, message):
 
 
 # Log-in and account --------------------------------------------------------------------------------
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mailadres"), [DataRequired(REQUIRED), Length(max=254)], render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Wachtwoord"), [DataRequired(REQUIRED)], render_kw={"autocomplete": "current-password"})
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(
         _l("Huidig wachtwoord"), [DataRequired(REQUIRED)], render_kw={"autocomplete": "current-password"}
     )
@@ -84,20 +145,20 @@ class PasswordForm(FlaskForm):
     )
 
 
-class LocaleForm(FlaskForm):
+class LocaleForm(Form):
     locale = HiddenField()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button-only form (confirm, check in, accept ...): just the CSRF token."""
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = StringField(_l("Reden"), [DataRequired(REQUIRED), Length(max=500)])
 
 
 # Referrer ----------------------------------------------------------------------------------------------
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     """'Logeerbed zoeken' (a GET form: no CSRF token needed, nothing changes)."""
 
     class Meta:
@@ -178,7 +239,7 @@ class GuestFieldsMixin:
         }
 
 
-class BookingForm(GuestFieldsMixin, FlaskForm):
+class BookingForm(GuestFieldsMixin, Form):
     bed_id = HiddenField()
     arrival = HiddenField()
     departure = HiddenField()
@@ -190,7 +251,7 @@ class BookingForm(GuestFieldsMixin, FlaskForm):
                           description=_l("Geen medische details: die deelt u rechtstreeks met de zorgaanbieder."))
 
 
-class WaitlistForm(GuestFieldsMixin, FlaskForm):
+class WaitlistForm(GuestFieldsMixin, Form):
     guest_id = SelectField(_l("Logeergast"), [DataRequired(CHOOSE)], choices=[], validate_choice=True)
     earliest_arrival = Day(_l("Vroegste aankomst"), [InputRequired(REQUIRED)])
     latest_departure = Day(_l("Laatste vertrekdatum"), [InputRequired(REQUIRED),
@@ -203,12 +264,12 @@ class WaitlistForm(GuestFieldsMixin, FlaskForm):
     urgent = BooleanField(_l("Met spoed (gaat voor op geplande aanvragen)"))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = StringField(_l("Waarom annuleert u?"), [DataRequired(REQUIRED), Length(max=500)])
 
 
 # Provider ------------------------------------------------------------------------------------------------
-class AvailabilityForm(FlaskForm):
+class AvailabilityForm(Form):
     """Open, close or withdraw a range of nights for one or more beds, in one action."""
 
     beds = MultiCheckboxField(_l("Bedden"), [DataRequired(_l("Kies minstens één bed."))], choices=[], coerce=int)
@@ -235,17 +296,17 @@ class AvailabilityForm(FlaskForm):
             raise ValidationError(_l("Vul een reden in om te sluiten."))
 
 
-class CheckOutForm(FlaskForm):
+class CheckOutForm(Form):
     date = Day(_l("Vertrekdatum"), [Optional()])
 
 
 # Coordinator ----------------------------------------------------------------------------------------
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     name = StringField(_l("Naam"), [DataRequired(REQUIRED), Length(max=200)])
     kind = SelectField(_l("Soort"), [DataRequired(CHOOSE)], choices=labels.choices("org_kind"))
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     name = StringField(_l("Naam"), [DataRequired(REQUIRED), Length(max=200)], render_kw={"autocomplete": "off"})
     email = EmailField(_l("E-mailadres"), [DataRequired(REQUIRED), Length(max=254),
                                             Regexp(EMAIL_PATTERN, message=_l("Dit is geen geldig e-mailadres."))],
@@ -256,7 +317,7 @@ class UserForm(FlaskForm):
                              render_kw={"autocomplete": "new-password"})
 
 
-class RegionForm(FlaskForm):
+class RegionForm(Form):
     municipalities = TextAreaField(_l("Gemeenten (één per regel)"), [DataRequired(REQUIRED)], render_kw={"rows": 8})
     max_nights_per_stay = IntegerField(_l("Hoogstens nachten per verblijf"), [InputRequired(REQUIRED)])
     booking_horizon_days = IntegerField(_l("Hoeveel dagen vooruit boeken"), [InputRequired(REQUIRED)])
@@ -269,12 +330,16 @@ class RegionForm(FlaskForm):
     pilot_end = Day(_l("Einde van de pilot"), [Optional()])
     retention_days = IntegerField(_l("Persoonsgegevens wissen na (dagen na het laatste verblijf)"), [InputRequired(REQUIRED)])
 
+    def validate_municipalities(self, field):
+        if not all(is_single_line(line) for line in field.data.splitlines()):
+            raise ValidationError(SINGLE_LINE)
+
     SETTINGS = ("max_nights_per_stay", "booking_horizon_days", "max_nights_per_guest_per_year", "auto_confirm",
                 "offer_hold_hours", "pending_reminder_hours", "daily_summary_time", "pilot_start", "pilot_end",
                 "retention_days")
 
 
-class LocationForm(FlaskForm):
+class LocationForm(Form):
     organisation_id = SelectField(_l("Zorgaanbieder"), [DataRequired(CHOOSE)], choices=[], coerce=int, validate_choice=True)
     name = StringField(_l("Naam van de locatie"), [DataRequired(REQUIRED), Length(max=200)])
     municipality = SelectField(_l("Gemeente"), [DataRequired(CHOOSE)], choices=[], validate_choice=True)
@@ -283,7 +348,7 @@ class LocationForm(FlaskForm):
                                    NumberRange(min=0, max=14, message=_l("Kies 0 tot 14."))], default=0)
 
 
-class BedForm(FlaskForm):
+class BedForm(Form):
     location_id = SelectField(_l("Locatie"), [DataRequired(CHOOSE)], choices=[], coerce=int, validate_choice=True)
     label = StringField(_l("Naam van het bed of de kamer"), [DataRequired(REQUIRED), Length(max=100)])
     care_profiles = MultiCheckboxField(_l("Zorgprofielen"), [DataRequired(_l("Kies minstens één zorgprofiel."))],
@@ -291,12 +356,12 @@ class BedForm(FlaskForm):
     features = MultiCheckboxField(_l("Voorzieningen"), choices=labels.choices("feature"))
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     class Meta:
         csrf = False
 
-    action = SelectField(_l("Handeling"), choices=[], validate_choice=False)
-    user_id = SelectField(_l("Gebruiker"), choices=[], validate_choice=False)
+    action = SelectField(_l("Handeling"), choices=[], validate_choice=True)
+    user_id = SelectField(_l("Gebruiker"), choices=[], validate_choice=True)
     reference = StringField(_l("Referentie van reservering of logeergast"), [Optional(), Length(max=20)])
     start = Day(_l("Vanaf"), [Optional()])
     end = Day(_l("Tot en met"), [Optional()])

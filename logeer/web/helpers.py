@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from ..booking.errors import DomainError, Forbidden
+from ..bounds import is_single_line, parse_day
 from ..extensions import db
 from ..models import User
 
@@ -50,8 +51,14 @@ def home_url(user: User) -> str:
 
 
 def safe_next(default: str) -> str:
-    """The ``next`` target when it is a path on this site, else ``default`` (no open redirects)."""
+    """The ``next`` target when it is a path on this site, else ``default`` (no open redirects).
+
+    A target with a control character or line separator is refused too: it would go into the
+    Location header, where a line break is an error (and, elsewhere, a header injection).
+    """
     target = (request.values.get("next") or "").strip()
+    if not is_single_line(target):
+        return default
     parts = urlsplit(target)
     if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc or "\\" in target:
         return default
@@ -98,8 +105,5 @@ def show_errors(form: FlaskForm, error: DomainError | None = None, *, fields: di
 
 
 def date_or_none(value: str | None) -> dt.date | None:
-    """A ``YYYY-MM-DD`` query value as a date, or None."""
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    """A ``YYYY-MM-DD`` query value as a date within the bounds (logeer/bounds.py), or None."""
+    return parse_day(value)

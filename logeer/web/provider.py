@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from ..booking import audit, bookings, pool
 from ..booking.errors import DomainError
+from ..bounds import parse_id
 from ..extensions import db
 from ..models import Bed, Booking, Closure, Location
 from . import labels
@@ -31,9 +32,13 @@ def managed_beds(user) -> list[Bed]:
 
 
 def _calendar_start(user) -> dt.date:
-    chosen = date_or_none(request.values.get("vanaf"))
+    """The first night shown: ``vanaf`` when it is a date within the bounds, else this week's Monday."""
+    asked = request.values.get("vanaf")
+    chosen = date_or_none(asked)
     if chosen:
         return chosen
+    if asked:
+        flash(_("Deze datum kan de kalender niet tonen. U ziet de kalender vanaf deze week."), "error")
     today = user.region.today()
     return today - dt.timedelta(days=today.weekday())
 
@@ -80,7 +85,7 @@ def calendar():
     user = acting_user()
     form = AvailabilityForm(formdata=None)
     form.beds.choices = labels.options([(b.id, f"{b.label} – {b.location.name}") for b in managed_beds(user) if b.active])
-    bed_id = request.args.get("bed", type=int)
+    bed_id = parse_id(request.args.get("bed"))
     if bed_id:
         form.beds.data = [bed_id]
     form.first_night.data = date_or_none(request.args.get("van"))

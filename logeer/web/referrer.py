@@ -5,12 +5,13 @@ import datetime as dt
 from itertools import groupby
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from ..booking import audit, bookings, guests, pool, search, waitlist
 from ..booking.errors import DomainError, NotFound
+from ..bounds import parse_day, parse_id
 from ..extensions import db
 from ..models import Bed, Booking, Guest, Offer, WaitlistEntry
 from ..models.base import ACTIVE_BOOKING_STATUSES, utcnow
@@ -119,12 +120,10 @@ def book():
     """One form: pick or register the guest, reason and funding; ends on the confirmation."""
     user = acting_user()
     source = request.form if request.method == "POST" else request.args
-    try:
-        bed_id = int(source.get("bed_id", ""))
-        arrival = dt.date.fromisoformat(source.get("arrival", ""))
-        departure = dt.date.fromisoformat(source.get("departure", ""))
-    except ValueError:
-        abort(400)
+    bed_id = parse_id(source.get("bed_id"))
+    arrival, departure = parse_day(source.get("arrival")), parse_day(source.get("departure"))
+    if bed_id is None or arrival is None or departure is None:
+        raise DomainError(_("Deze link naar het reserveren klopt niet. Zoek het bed opnieuw via Logeerbed zoeken."))
     bed = pool.get_bed(user, bed_id)
     form = BookingForm()
     if request.method == "GET":
@@ -235,7 +234,7 @@ def new_waitlist_entry():
         form = WaitlistForm(
             formdata=None, guest_id=args.get("guest_id", ""), earliest_arrival=date_or_none(args.get("earliest_arrival")),
             latest_departure=date_or_none(args.get("latest_departure")),
-            nights=args.get("nights", type=int), municipalities=args.getlist("municipalities"),
+            nights=parse_id(args.get("nights")), municipalities=args.getlist("municipalities"),
             features=args.getlist("features"),
         )
     form.guest_id.choices = labels.options(_guest_choices(user))

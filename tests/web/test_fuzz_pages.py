@@ -23,11 +23,12 @@ from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from logeer import surveys
 from logeer.booking import bookings, pool, waitlist
+from logeer.bounds import is_clean_multi_line, is_single_line
 from logeer.extensions import db
 from logeer.models import Booking, Closure, Guest, Offer, Organisation, User, WaitlistEntry
 from logeer.models.base import utcnow
@@ -114,6 +115,9 @@ def codes(kind: str) -> list[str]:
 date, integer, text, multiline, email, boolean, time, next_ = (
     const(DATE), const(INTEGER), const(TEXT), const(MULTILINE), const(EMAIL), const(BOOL), const(TIME), const(NEXT))
 municipality = choice(lambda w: w.municipalities)
+GUEST_TEXT = ("guest_name", "caregiver_name", "caregiver_email", "caregiver_phone")
+NEW_GUEST = {"guest_id": "new", "guest_name": "Nieuwe Gast", "guest_birth_year": "1940", "guest_care_profile": "somatic",
+             "guest_indication": "wlz"}
 GUEST_FIELDS = {
     "guest_id": choice(lambda w: [w.guest_id, "new", ""]), "guest_name": text, "guest_birth_year": integer,
     "guest_municipality": municipality, "guest_care_profile": choice(codes("care_profile")),
@@ -129,6 +133,9 @@ class Route:
     fields: dict[str, Maker] = field(default_factory=dict)
     token_from: str | None = None  # the page whose form gives the CSRF token (POST)
     examples: int = MAX_EXAMPLES
+    known: Callable[[SimpleNamespace], list[dict]] = lambda w: []  # cases always sent (issue 11's findings)
+    single_line: tuple[str, ...] = ()  # text fields the form always checks: a control character is refused
+    multi_line: tuple[str, ...] = ()  # multi-line text fields: a control character other than a line break is refused
 
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -141,23 +148,32 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("web.change_password", "POST"): Route("referrer", "/wachtwoord", {
         "current_password": text, "new_password": text, "confirm_password": text}, "/wachtwoord"),
     ("web.set_language", "POST"): Route("referrer", "/taal", {"locale": choice(["nl", "en"]), "next": next_},
-                                        "/wachtwoord", examples=15),
+                                        "/wachtwoord", examples=15, known=lambda w: [{"next": "/a\r\nb"}]),
     # Referrer
     ("referrer.search_beds", "GET"): Route("referrer", "/zoeken", {
         "arrival": date, "departure": date, "nights": integer, "municipality": municipality,
         "care_profile": choice(codes("care_profile")), "feature": multi(codes("feature")),
-        "guest_id": choice(lambda w: [w.guest_id, ""])}, examples=50),
+        "guest_id": choice(lambda w: [w.guest_id, ""])}, examples=50,
+        known=lambda w: [{"arrival": "9999-12-30", "nights": "5"}, {"arrival": "2199-12-31", "nights": "366"},
+                         {"arrival": "2024-01-01", "departure": "9999-12-31"}]),
     ("referrer.book", "GET"): Route("referrer", "/reserveren", {
         "bed_id": ident("bed_id"), "arrival": date, "departure": date, "guest_id": choice(lambda w: [w.guest_id, "new"])},
-        examples=40),
+        examples=40, known=lambda w: [
+            {"bed_id": "99999999999999999999", "arrival": str(days(5)), "departure": str(days(7))},
+            {"bed_id": str(w.bed_id), "arrival": str(days(5)), "departure": "9999-12-31"},
+            {"bed_id": str(w.bed_id), "arrival": "0001-01-01", "departure": str(days(7))}]),
     ("referrer.book", "POST"): Route("referrer", "/reserveren", {
         **GUEST_FIELDS, "bed_id": ident("bed_id"), "arrival": date, "departure": date,
         "reason": choice(codes("reason")), "funding": choice(codes("funding")),
-        "stay_type": choice(codes("stay_type")), "notes": multiline}, "{book_page}", examples=50),
+        "stay_type": choice(codes("stay_type")), "notes": multiline}, "{book_page}", examples=50,
+        single_line=GUEST_TEXT, multi_line=("notes",), known=lambda w: [
+            {"bed_id": str(w.bed_id), "arrival": str(days(5)), "departure": str(days(7)), "reason": "holiday",
+             "funding": "wlz", **NEW_GUEST, "guest_municipality": municipality_value}
+            for municipality_value in ("Enschede\x00", "x" * 5000, "")]),
     ("referrer.my_bookings", "GET"): Route("referrer", "/reserveringen", examples=3),
     ("referrer.booking_detail", "GET"): Route("referrer", "/reserveringen/{booking_id}", {"nieuw": boolean}, examples=5),
     ("referrer.cancel_booking", "POST"): Route("referrer", "/reserveringen/{booking_id}/annuleren", {"reason": text},
-                                               "/reserveringen/{booking_id}"),
+                                               "/reserveringen/{booking_id}", single_line=("reason",)),
     ("referrer.waitlist_page", "GET"): Route("referrer", "/wachtlijst", examples=3),
     ("referrer.new_waitlist_entry", "GET"): Route("referrer", "/wachtlijst/nieuw", {
         "guest_id": choice(lambda w: [w.guest_id, "new"]), "earliest_arrival": date, "latest_departure": date,
@@ -166,7 +182,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         **GUEST_FIELDS, "earliest_arrival": date, "latest_departure": date, "nights": integer,
         "reason": choice(codes("reason")), "funding": choice(codes("funding")),
         "municipalities": multi(lambda w: w.municipalities), "features": multi(codes("feature")), "urgent": boolean},
-        "/wachtlijst/nieuw", examples=50),
+        "/wachtlijst/nieuw", examples=50, single_line=GUEST_TEXT, known=lambda w: [
+            {"earliest_arrival": str(days(5)), "latest_departure": str(days(9)), "nights": "2", "reason": "holiday",
+             "funding": "wlz", **NEW_GUEST, "guest_municipality": "Enschede\x00", "municipalities": ["Enschede\x00"]}]),
     ("referrer.withdraw_entry", "POST"): Route("referrer", "/wachtlijst/{entry_id}/intrekken", token_from="/wachtlijst",
                                                examples=3),
     ("referrer.offer_page", "GET"): Route("referrer", "/aanbod/{offer_id}", examples=3),
@@ -176,25 +194,30 @@ ROUTES: dict[tuple[str, str], Route] = {
                                               examples=3),
     # Provider
     ("provider.calendar", "GET"): Route("provider", "/kalender", {
-        "vanaf": date, "bed": ident("bed_id"), "van": date, "tot": date}, examples=40),
+        "vanaf": date, "bed": ident("bed_id"), "van": date, "tot": date}, examples=40,
+        known=lambda w: [{"vanaf": "9999-12-31"}, {"vanaf": "0001-01-01"}, {"bed": "99999999999999999999"}]),
     ("provider.change_availability", "POST"): Route("provider", "/kalender/beschikbaarheid", {
         "beds": multi(lambda w: [w.bed_id]), "first_night": date, "last_night": date,
-        "action": choice(["open", "close", "withdraw"]), "reason": text, "vanaf": date}, "/kalender", examples=50),
+        "action": choice(["open", "close", "withdraw"]), "reason": text, "vanaf": date}, "/kalender", examples=50,
+        single_line=("reason",)),
     ("provider.reopen", "POST"): Route("provider", "/kalender/sluitingen/{closure_id}/heropenen", {"next": next_},
                                        "/kalender", examples=10),
     ("provider.today_page", "GET"): Route("provider", "/vandaag", examples=3),
     ("provider.booking_step", "POST"): Route("provider", "/reserveringen/{booking_id}/{@step}", {
         "@step": const(st.sampled_from(list(provider.VERBS))), "reason": text, "date": date, "next": next_},
-        "/kalender"),
+        "/kalender", known=lambda w: [{"@step": "bevestigen", "next": "/a\nb"},
+                                      {"@step": "uitchecken", "date": "9999-12-31"}]),
     # Coordinator
     ("coordinator.overview", "GET"): Route("coordinator", "/beheer", examples=3),
     ("coordinator.organisations", "GET"): Route("coordinator", "/beheer/organisaties", examples=3),
     ("coordinator.organisations", "POST"): Route("coordinator", "/beheer/organisaties", {
-        "name": text, "kind": choice(codes("org_kind"))}, "/beheer/organisaties"),
+        "name": text, "kind": choice(codes("org_kind"))}, "/beheer/organisaties",
+        known=lambda w: [{"name": "Zorg\nCo", "kind": "provider"}, {"name": "Zorg\u2028Co", "kind": "provider"}],
+        single_line=("name",)),
     ("coordinator.users", "GET"): Route("coordinator", "/beheer/gebruikers", examples=3),
     ("coordinator.users", "POST"): Route("coordinator", "/beheer/gebruikers", {
         "name": text, "email": email, "organisation_id": ident("referrer_org_id", "provider_org_id"),
-        "password": text}, "/beheer/gebruikers"),
+        "password": text}, "/beheer/gebruikers", single_line=("name", "email")),
     ("coordinator.set_user_active", "POST"): Route("coordinator", "/beheer/gebruikers/{user_id}/{@state}", {
         "@state": const(st.sampled_from(["aan", "uit"]))}, "/beheer/gebruikers", examples=5),
     ("coordinator.region_settings", "GET"): Route("coordinator", "/beheer/regio", examples=3),
@@ -203,7 +226,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "max_nights_per_stay": integer, "booking_horizon_days": integer, "max_nights_per_guest_per_year": integer,
         "auto_confirm": boolean, "offer_hold_hours": integer, "pending_reminder_hours": integer,
         "daily_summary_time": time, "pilot_start": date, "pilot_end": date, "retention_days": integer},
-        "/beheer/regio", examples=50),
+        "/beheer/regio", examples=50, multi_line=("municipalities",)),
     ("coordinator.pool_page", "GET"): Route("coordinator", "/beheer/bedden", examples=3),
     ("coordinator.pool_page", "POST"): Route("coordinator", "/beheer/bedden", {
         "which": choice(["location", "bed"]), "loc-organisation_id": ident("provider_org_id"), "loc-name": text,
@@ -214,10 +237,14 @@ ROUTES: dict[tuple[str, str], Route] = {
         "@state": const(st.sampled_from(["aan", "uit"]))}, "/beheer/bedden", examples=5),
     ("coordinator.audit_log", "GET"): Route("coordinator", "/beheer/audit", {
         "action": choice(["booking_created", "guest_list", ""]), "user_id": ident("user_id"), "reference": text,
-        "start": date, "end": date, "pagina": integer}, examples=50),
+        "start": date, "end": date, "pagina": integer}, examples=50,
+        known=lambda w: [{"pagina": "99999999999999999999"}, {"start": "9999-12-31"}, {"end": "9999-12-31"},
+                         {"user_id": "²"}, {"user_id": "99999999999999999999"}, {"action": "a\x00"}]),
     ("coordinator.failed_emails", "GET"): Route("coordinator", "/beheer/mislukte-mails", examples=3),
     # Evaluation dashboard
-    ("dashboard.dashboard", "GET"): Route("evaluator", "/dashboard", {"from": date, "to": date}),
+    # A page computes the pilot's figures (about a second): fewer examples.
+    ("dashboard.dashboard", "GET"): Route("evaluator", "/dashboard", {"from": date, "to": date}, examples=8,
+                                          known=lambda w: [{"from": "0001-01-01", "to": "9999-12-31"}]),
     # Caregiver questionnaire (no log-in)
     ("surveys.questionnaire", "GET"): Route(None, "/vragenlijst/{@token}", {
         "@token": lambda w: st.one_of(st.just(w.survey_token), GARBAGE)},
@@ -267,10 +294,14 @@ def page_token(client, path: str) -> str:
     return VALUE_RE.search(tag.group(0)).group(1)
 
 
-def check_response(method: str, url: str, data: dict, response, before: dict[str, int]) -> None:
+def check_response(route: Route, method: str, url: str, data: dict, response, before: dict[str, int]) -> None:
     where = f"{method} {url} {data!r}"[:2000]
     status = response.status_code
     assert status < 500, f"{status} for {where}"
+    unclean = [name for name in route.single_line if not is_single_line(str(data.get(name, "")))]
+    unclean += [name for name in route.multi_line if not is_clean_multi_line(str(data.get(name, "")))]
+    if unclean:
+        assert status not in (301, 302, 303), f"control characters in {unclean} accepted: {where}"
     if 400 <= status < 500:
         html = response.get_data(as_text=True)
         assert '<html lang="nl">' in html, f"{status} without a Dutch page for {where}"
@@ -298,14 +329,18 @@ def test_no_input_gives_a_server_error(app, world, route_id):
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(st.fixed_dictionaries(in_path), st.fixed_dictionaries({}, optional=sent))
     def send(path_values, values):
+        values = dict(values)
         url = route.path.format(**fill, **{name: quote(value, safe="") for name, value in path_values.items()})
         before = counts()
         if method == "GET":
             response = client.get(url, query_string=values)
         else:
             response = client.post(url, data={**values, "csrf_token": token})
-        check_response(method, url, values, response, before)
+        check_response(route, method, url, values, response, before)
 
+    for case in route.known(world):
+        send = example({k: v for k, v in case.items() if k.startswith("@")},
+                       {k: v for k, v in case.items() if not k.startswith("@")})(send)
     send()
 
 
@@ -318,3 +353,68 @@ def test_every_web_route_is_fuzzed(app):
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     assert found == set(ROUTES)
+
+
+# The defects of issue 11, one by one -------------------------------------------------------------
+def logged_in(app, role: str):
+    client = app.test_client()
+    assert WebClient(client).login(LOGINS[role], PASSWORD).status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("name", ["Zorg\nCo", "Zorg\r\nCo", "Zorg\u2028Co", "Zorg\x00Co", "Zorg\tCo", "Zorg\x85Co"],
+                         ids=["lf", "crlf", "line-separator", "nul", "tab", "nel"])
+def test_an_organisation_name_with_a_line_break_is_refused_with_a_field_error(app, world, name):
+    client = logged_in(app, "coordinator")
+    before = counts()
+    response = client.post("/beheer/organisaties", data={
+        "name": name, "kind": "provider", "csrf_token": page_token(client, "/beheer/organisaties")})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<p class="field-error" id="name-error">' in html
+    assert "Gebruik geen regeleinden of speciale tekens." in html
+    assert counts() == before
+
+
+def test_notes_may_hold_line_breaks_but_no_other_control_characters(app, world):
+    client = logged_in(app, "referrer")
+    page = f"/reserveren?bed_id={world.bed_id}&arrival={days(5)}&departure={days(7)}"
+    form = {"bed_id": world.bed_id, "arrival": days(5).isoformat(), "departure": days(7).isoformat(),
+            "guest_id": world.guest_id, "reason": "holiday", "funding": "wlz", "stay_type": "planned"}
+    before = counts()
+    refused = client.post("/reserveren", data={**form, "notes": "Belt aan\x07", "csrf_token": page_token(client, page)})
+    assert refused.status_code == 422 and "Gebruik geen speciale tekens." in refused.get_data(as_text=True)
+    assert counts() == before
+    made = client.post("/reserveren", data={**form, "notes": "Eerste regel\r\nTweede\tregel",
+                                            "csrf_token": page_token(client, page)})
+    assert made.status_code == 302
+    assert count(Booking) == before["bookings"] + 1
+
+
+@pytest.mark.parametrize("query", ["arrival=9999-12-30&nights=5", "arrival=0001-01-01&nights=5",
+                                   "arrival=2024-01-01&departure=9999-12-31"])
+def test_a_search_date_out_of_range_gets_a_dutch_field_error(app, world, query):
+    response = logged_in(app, "referrer").get(f"/zoeken?{query}")
+    assert response.status_code == 200
+    assert "Kies een datum tussen 1-1-2000 en 31-12-2199." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("start", ["9999-12-31", "0001-01-01", "2024-13-01"])
+def test_a_calendar_start_out_of_range_shows_this_week_with_a_message(app, world, start):
+    response = logged_in(app, "provider").get(f"/kalender?vanaf={start}")
+    assert response.status_code == 200
+    assert "U ziet de kalender vanaf deze week." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["pagina=99999999999999999999", "start=9999-12-31", "end=0001-01-01",
+                                   "user_id=%C2%B2", "user_id=99999999999999999999", "action=a%00"])
+def test_the_audit_log_ignores_filters_out_of_range(app, world, query):
+    response = logged_in(app, "coordinator").get(f"/beheer/audit?{query}")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("bed_id", ["99999999999999999999", "-1", "0", "abc", "²"])
+def test_a_booking_link_with_an_impossible_bed_gets_a_dutch_error_page(app, world, bed_id):
+    response = logged_in(app, "referrer").get(f"/reserveren?bed_id={bed_id}&arrival={days(5)}&departure={days(7)}")
+    assert response.status_code == 400
+    assert "Deze link naar het reserveren klopt niet." in response.get_data(as_text=True)
