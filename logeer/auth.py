@@ -18,9 +18,11 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _forget_previous_user() -> None:
-        # Flask-Login caches the user on ``g``; a request inside an already pushed app
-        # context (the test client under a test's context) must authenticate afresh.
-        for name in ("_login_user", "user_session", "session_end_reason"):
+        # Flask-Login caches the user on ``g`` (and Flask-WTF the CSRF token); a request inside
+        # an already pushed app context (the test client under a test's context) must
+        # authenticate afresh, with its own session's token.
+        for name in ("_login_user", "user_session", "session_end_reason",
+                     app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):
             g.pop(name, None)
 
     @app.before_request
