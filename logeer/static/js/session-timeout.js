@@ -5,7 +5,8 @@
  * end, the page asks the server (GET data-url, which does not count as use) how long is really
  * left (another tab may have used the session meanwhile). If the end is near, a banner shows;
  * "Ingelogd blijven" posts to the same URL (with the page's CSRF token), which counts as use.
- * When the time is up the page reloads: the server then sends it to the log-in page, so no
+ * The page also asks when it comes back into view (timers sleep with a laptop or in a
+ * background tab). When the time is up the page reloads: the server then sends it to the log-in page, so no
  * personal data stays on an unattended screen.
  */
 (function () {
@@ -55,7 +56,13 @@
   }
 
   function received(body) {
-    schedule({idle: body.idle_seconds_left, absolute: body.absolute_seconds_left});
+    // Timers sleep with the laptop or in a background tab: ask again when the page is looked at.
+  window.addEventListener("focus", check);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { check(); }
+  });
+
+  schedule({idle: body.idle_seconds_left, absolute: body.absolute_seconds_left});
   }
 
   function check() {
@@ -75,6 +82,12 @@
   // would be near, instead of trusting the numbers the page was rendered with.
   document.addEventListener("htmx:afterRequest", function () {
     if (!box.hidden || deadline - Date.now() < warn * 1000) { check(); }
+  });
+
+  // Timers sleep with the laptop or in a background tab: ask again when the page is looked at.
+  window.addEventListener("focus", check);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { check(); }
   });
 
   schedule({idle: parseInt(box.getAttribute("data-idle"), 10),
