@@ -22,8 +22,8 @@ from werkzeug.serving import make_server
 from logeer.extensions import db
 from logeer.models import LoginFailure
 from tests.factories import PASSWORD
-from tests.web.conftest import WebClient
 from tests.support import API, count, error_code, fast_passwords  # noqa: F401 - autouse fixture
+from tests.web.conftest import WebClient
 
 
 def login(client, email: str, password: str = "wrong", address: str = "192.0.2.10", **headers):

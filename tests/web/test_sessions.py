@@ -18,7 +18,6 @@ from logeer import create_app
 from logeer.booking import accounts
 from logeer.extensions import db
 from logeer.models import ApiToken, User, UserSession
-from logeer.models.base import utcnow
 from tests.factories import PASSWORD, ApiClient
 from tests.support import API, audit_entries, count, other_region
 
