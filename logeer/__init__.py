@@ -49,4 +49,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app, html_handler=web.error_page)
     cli.init_app(app)
     jobs.init_app(app)
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        # Trust exactly that many proxies' X-Forwarded-For/-Proto; request.remote_addr is then the
+        # client's address (used by the session protection and the log-in limits).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     return app

@@ -34,6 +34,16 @@ def from_environment(instance_path: str) -> dict:
         "TOKEN_TTL_HOURS": int(os.environ.get("LOGEER_TOKEN_TTL_HOURS", "12")),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGEER_LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCKOUT_MINUTES": int(os.environ.get("LOGEER_LOGIN_LOCKOUT_MINUTES", "15")),
+        # Failed log-ins from one client address (over all accounts) within the lock-out window.
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("LOGEER_LOGIN_MAX_FAILURES_PER_ADDRESS", "50")),
+        # Growing delay per account: after n failures the next try waits DELAY * 2**(n-1) seconds.
+        "LOGIN_DELAY_SECONDS": float(os.environ.get("LOGEER_LOGIN_DELAY_SECONDS", "1")),
+        # A web session ends this many hours after log-in, however active (the idle timeout is
+        # the region setting session_idle_minutes).
+        "SESSION_MAX_HOURS": float(os.environ.get("LOGEER_SESSION_MAX_HOURS", "12")),
+        # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: none; the
+        # client's own headers are then ignored).
+        "TRUSTED_PROXIES": int(os.environ.get("LOGEER_TRUSTED_PROXIES", "0")),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -207,6 +207,8 @@ class SettingsSchema(Schema):
     pilot_end = Day(allow_none=True)
     retention_days = fields.Integer(strict=True, validate=validate.Range(min=30, max=3650))
     survey_after_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=90))
+    # The page session's idle timeout; the pages warn 2 minutes before it.
+    session_idle_minutes = fields.Integer(strict=True, validate=validate.Range(min=5, max=12 * 60))
     survey_questions = fields.List(fields.Nested(lambda: SurveyQuestionSchema()), allow_none=True,
                                    validate=validate.Length(min=1, max=20))
 

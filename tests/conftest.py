@@ -53,6 +53,9 @@ def _make_app(url: str):
             "WTF_CSRF_ENABLED": True,
             "MAIL_URL": "console",
             "BASE_URL": "http://logeer.test",
+            # No growing wait between failed log-ins, so tests may fail a log-in twice in a row;
+            # tests/api/test_login_throttle.py switches it on (the default is 1 second).
+            "LOGIN_DELAY_SECONDS": 0,
         }
     )
     from flask_migrate import upgrade

@@ -38,16 +38,17 @@ def bearer_token() -> str | None:
 @blp.arguments(TokenInSchema())
 @blp.response(200, TokenSchema)
 def create_token(data):
-    """Log in with e-mail and password; returns a bearer token."""
+    """Log in with e-mail and password; returns a bearer token.
+
+    Failed log-ins are limited per account and per client address (README "Configuration"),
+    with a growing wait between an account's failures; past a limit the answer is 429
+    `too_many_attempts` with `Retry-After` (seconds).
+    """
     config = current_app.config
-    user = accounts.authenticate(
-        data["email"],
-        data["password"],
-        max_failures=config["LOGIN_MAX_FAILURES"],
-        lockout_minutes=config["LOGIN_LOCKOUT_MINUTES"],
-    )
+    user = accounts.authenticate(data["email"], data["password"], address=request.remote_addr,
+                                 limits=accounts.LoginLimits.from_config(config))
     if user is None:
-        commit()  # keep the recorded failure: it counts towards the lockout
+        commit()  # the audit entry of the failure (the attempt itself is already counted)
         raise InvalidCredentials()
     token, expires_at = accounts.issue_token(user, config["TOKEN_TTL_HOURS"])
     commit()
@@ -121,6 +122,19 @@ def update_user(data, user_id):
     user = accounts.update_user(actor(), user_id, data)
     commit()
     return user
+
+
+@blp.route("/users/<int:user_id>/sessions/end", methods=["POST"])
+@blp.response(204)
+def end_user_sessions(user_id):
+    """End every session and token of a user ("afmelden overal"; coordinator).
+
+    Every logged-in page and every bearer token of the user stops working at once (also the
+    caller's own, when the user is the caller). The user can log in again. Audited as
+    `sessions_ended`.
+    """
+    accounts.end_sessions_of(actor(), user_id)
+    commit()
 
 
 @blp.route("/regions/current", methods=["GET"])

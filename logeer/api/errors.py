@@ -91,7 +91,12 @@ def register_error_handlers(app: Flask, html_handler=None) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
         db.session.rollback()
-        return respond(error.status, error.code, error.message, error.fields)
+        response = respond(error.status, error.code, error.message, error.fields)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            response = app.make_response(response)
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):

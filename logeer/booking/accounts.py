@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import math
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import ApiToken, LoginFailure, Municipality, Organisation, Region, User
+from ..models import ApiToken, LoginFailure, Municipality, Organisation, Region, User, UserSession
 from ..models.base import utcnow
 from ..models.regions import DEFAULT_SETTINGS
 from ..models.users import burn_password_check, hash_token
@@ -21,27 +24,88 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def check_login_throttle(email: str, *, max_failures: int, lockout_minutes: int, now: dt.datetime | None = None) -> None:
-    """Raise TooManyAttempts after ``max_failures`` failed log-ins within the lockout window."""
-    since = (now or utcnow()) - dt.timedelta(minutes=lockout_minutes)
-    failures = db.session.scalar(
-        sa.select(sa.func.count(LoginFailure.id)).where(
-            LoginFailure.email == normalise_email(email), LoginFailure.at >= since
-        )
-    )
-    if failures >= max_failures:
-        raise TooManyAttempts()
+@dataclass(frozen=True)
+class LoginLimits:
+    """How many failed log-ins are let through (README "Configuration", API.md 1.1)."""
+
+    max_failures: int = 5  # per account (e-mail address, known or not)
+    max_per_address: int = 50  # per client address, over all accounts
+    lockout_minutes: int = 15  # the window in which failures count
+    delay_seconds: float = 1.0  # after n failures of an account the next try waits delay * 2**(n-1)
+
+    @classmethod
+    def from_config(cls, config) -> "LoginLimits":
+        return cls(config["LOGIN_MAX_FAILURES"], config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+                   config["LOGIN_LOCKOUT_MINUTES"], config["LOGIN_DELAY_SECONDS"])
 
 
-def authenticate(email: str, password: str, *, max_failures: int, lockout_minutes: int) -> User | None:
-    """The active user with these credentials, or None (the failure is recorded; caller commits)."""
+def _lock_key(kind: str, value: str) -> int:
+    """A 64-bit advisory-lock key for one account or one address."""
+    return int.from_bytes(hashlib.sha256(f"logeer-login:{kind}:{value}".encode()).digest()[:8], "big", signed=True)
+
+
+def _seconds(delta: dt.timedelta) -> int:
+    return math.ceil(delta.total_seconds())
+
+
+def _wait_for(times: list[dt.datetime], limit: int, window: dt.timedelta, now: dt.datetime) -> dt.timedelta | None:
+    """How long until fewer than ``limit`` of ``times`` (oldest first) lie in the window; None: not full."""
+    if len(times) < limit:
+        return None
+    return times[len(times) - limit] + window - now
+
+
+def register_attempt(email: str, address: str | None, limits: LoginLimits, now: dt.datetime | None = None) -> None:
+    """Count a log-in attempt before its password is checked, or refuse it (TooManyAttempts).
+
+    The attempt is stored as a failure in a transaction of its own, committed here, so an attempt
+    is counted whatever happens next; a successful log-in deletes the account's failures again.
+    Check and count are one step: on PostgreSQL under transaction-level advisory locks on the
+    account and on the address (always in that order, so two attempts cannot deadlock), on SQLite
+    inside the write lock every transaction takes at its start (BEGIN IMMEDIATE). Parallel bad
+    log-ins therefore get exactly ``max_failures`` tries, not one more.
+    """
     email = normalise_email(email)
-    check_login_throttle(email, max_failures=max_failures, lockout_minutes=lockout_minutes)
+    now = now or utcnow()
+    window = dt.timedelta(minutes=limits.lockout_minutes)
+    db.session.commit()  # whatever came before; the count needs a transaction that starts now
+    if db.session.get_bind().dialect.name == "postgresql":
+        keys = [_lock_key("email", email)] + ([_lock_key("address", address)] if address else [])
+        for key in keys:
+            db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+    since = now - window
+    by_account = list(db.session.scalars(
+        sa.select(LoginFailure.at).where(LoginFailure.email == email, LoginFailure.at >= since).order_by(LoginFailure.at)
+    ))
+    waits = [_wait_for(by_account, limits.max_failures, window, now)]
+    if by_account and limits.delay_seconds:
+        growing = dt.timedelta(seconds=limits.delay_seconds * 2 ** (len(by_account) - 1))
+        waits.append(by_account[-1] + growing - now)
+    if address:
+        by_address = list(db.session.scalars(
+            sa.select(LoginFailure.at).where(LoginFailure.address == address, LoginFailure.at >= since)
+            .order_by(LoginFailure.at)
+        ))
+        waits.append(_wait_for(by_address, limits.max_per_address, window, now))
+    wait = max((w for w in waits if w is not None), default=None)
+    if wait is not None and wait > dt.timedelta(0):
+        db.session.rollback()
+        raise TooManyAttempts(retry_after=_seconds(wait))
+    db.session.add(LoginFailure(email=email, address=address, at=now))
+    db.session.commit()
+
+
+def authenticate(email: str, password: str, *, limits: LoginLimits, address: str | None = None) -> User | None:
+    """The active user with these credentials, or None (the attempt stays counted; caller commits).
+
+    Raises TooManyAttempts (with ``retry_after`` seconds) past a limit; see register_attempt.
+    """
+    email = normalise_email(email)
+    register_attempt(email, address, limits)
     user = db.session.scalar(sa.select(User).where(User.email == email))
     if user is None:
         burn_password_check(password)
     if user is None or not user.check_password(password) or not user.active:
-        db.session.add(LoginFailure(email=email))
         if user is not None:
             audit.record(user, "login_failed", "user", user.id)
         return None
@@ -54,12 +118,14 @@ def issue_token(user: User, ttl_hours: int) -> tuple[str, dt.datetime]:
     """A new bearer token for ``user``; only its hash is stored."""
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + dt.timedelta(hours=ttl_hours)
-    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), expires_at=expires_at))
+    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), expires_at=expires_at,
+                            session_version=user.session_version))
     return token, expires_at
 
 
 def user_for_token(token: str) -> User | None:
-    """The user of a valid (unexpired, unrevoked) token of an active user."""
+    """The user of a valid token: unexpired, unrevoked, of an active user, and made under the
+    user's current session version (so "end every session" ends it too)."""
     row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None or not row.is_valid():
         return None
@@ -73,18 +139,39 @@ def revoke_token(token: str) -> None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Change the user's own password; every token of the user stops working."""
+    """Change the user's own password; every session and token of the user ends (the page that
+    asked starts a new session for itself)."""
     if not user.check_password(current):
         raise Invalid("Het huidige wachtwoord klopt niet.", fields={"current_password": ["Klopt niet."]})
     user.set_password(new)
-    _revoke_all_tokens(user)
+    end_all_sessions(user)
     audit.record(user, "password_changed", "user", user.id)
 
 
-def _revoke_all_tokens(user: User) -> None:
+def end_all_sessions(user: User) -> None:
+    """End every web session and API token of ``user`` (caller commits).
+
+    The version bump alone does it (a session or token works only under the user's current
+    version; one row update, so it is atomic); the rows are deleted or marked revoked as well,
+    so what is stored says what is alive.
+    """
+    user.session_version = User.session_version + 1
+    db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id))
     db.session.execute(
         sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
     )
+    db.session.flush()
+
+
+def end_sessions_of(actor: User, user_id: int) -> User:
+    """A coordinator's "afmelden overal": every session and token of a user of the region ends."""
+    _require_coordinator(actor)
+    target = db.session.get(User, user_id)
+    if target is None or target.region_id != actor.region_id:
+        raise NotFound("Gebruiker niet gevonden.")
+    end_all_sessions(target)
+    audit.record(actor, "sessions_ended", "user", target.id)
+    return target
 
 
 def update_own_settings(user: User, changes: dict[str, Any]) -> User:
@@ -162,9 +249,10 @@ def update_user(actor: User, user_id: int, changes: dict[str, Any]) -> User:
     if "name" in changes:
         target.name = changes["name"].strip()
     if "active" in changes:
-        if target.active and not changes["active"]:
-            # Deactivation ends every session for good: reactivating must not revive old tokens.
-            _revoke_all_tokens(target)
+        if target.active != changes["active"]:
+            # Deactivation ends every session and token for good, and reactivation starts from
+            # nothing: neither revives a cookie or token from before.
+            end_all_sessions(target)
         target.active = changes["active"]
     audit.record(actor, "user_updated", "user", target.id, **changes)
     return target

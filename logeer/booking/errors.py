@@ -57,6 +57,10 @@ class InvalidDates(Invalid):
 class TooManyAttempts(DomainError):
     status, code, message = 429, "too_many_attempts", "Te veel mislukte pogingen. Probeer het later opnieuw."
 
+    def __init__(self, message: str | None = None, *, retry_after: int = 60, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))  # whole seconds until a new try may pass
+
 
 class InvalidCredentials(DomainError):
     status, code, message = 401, "invalid_credentials", "E-mailadres of wachtwoord klopt niet."

@@ -9,11 +9,11 @@ from .organisations import Organisation
 from .outbox import OutboxMessage
 from .regions import Municipality, Region
 from .surveys import SurveyAnswer, SurveyInvitation
-from .users import ApiToken, LoginFailure, User
+from .users import ApiToken, LoginFailure, User, UserSession
 from .waitlist import Offer, WaitlistEntry
 
 __all__ = [
     "ApiToken", "AuditEntry", "AvailabilityPeriod", "Bed", "BedCareProfile", "BedFeature", "BedNight",
     "Booking", "CalendarFeedToken", "Closure", "Guest", "GuestNight", "JobRun", "Location", "LoginFailure", "Municipality",
-    "Offer", "Organisation", "OutboxMessage", "Region", "SurveyAnswer", "SurveyInvitation", "User", "WaitlistEntry",
+    "Offer", "Organisation", "OutboxMessage", "Region", "SurveyAnswer", "SurveyInvitation", "User", "UserSession", "WaitlistEntry",
 ]

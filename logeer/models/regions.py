@@ -27,6 +27,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # (None: the default set of DOMAIN.md, see logeer.surveys.DEFAULT_QUESTIONS).
     "survey_after_days": 7,
     "survey_questions": None,
+    # A logged-in page session ends after this many minutes without a request (API.md 1.1).
+    "session_idle_minutes": 30,
 }
 
 

@@ -1,4 +1,13 @@
-"""Users, their API tokens and failed login attempts."""
+"""Users, their web sessions, API tokens and failed log-in attempts.
+
+Every web session and API token carries the user's ``session_version`` of the moment it was made;
+it works only while that is still the user's version. Bumping the version (``end_all_sessions``
+in logeer.booking.accounts) therefore ends every session and token of the user at once, in one
+row update. A web session also has its own row (``UserSession``), keyed by the SHA-256 of a
+random id kept in the signed cookie: logging out deletes that row, so a copy of the cookie no
+longer works, and the row's ``last_seen_at`` and ``created_at`` give the idle timeout and the
+absolute lifetime.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -39,6 +48,8 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(sa.String(8), default="nl")
     wants_daily_summary: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Sessions and tokens made under another version no longer work (see the module docstring).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     organisation = relationship("Organisation", lazy="joined")
 
@@ -99,18 +110,53 @@ class ApiToken(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     # Joined: every API request reads its token and user (with organisation and region) in one query.
     user: Mapped[User] = relationship(lazy="joined")
 
     def is_valid(self, now: dt.datetime | None = None) -> bool:
-        return self.revoked_at is None and self.expires_at > (now or utcnow()) and self.user.active
+        return (self.revoked_at is None and self.expires_at > (now or utcnow()) and self.user.active
+                and self.session_version == self.user.session_version)
+
+
+class UserSession(db.Model):
+    """One logged-in browser. The cookie holds a random id; only its SHA-256 is stored here."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    session_version: Mapped[int] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class LoginFailure(db.Model):
+    """A log-in attempt that counts towards the lock-outs: recorded before the password is
+    checked (so parallel attempts cannot pass uncounted), deleted for the account on success."""
+
     __tablename__ = "login_failures"
-    __table_args__ = (sa.Index("ix_login_failures_email_at", "email", "at"),)
+    __table_args__ = (
+        sa.Index("ix_login_failures_email_at", "email", "at"),
+        sa.Index("ix_login_failures_address_at", "address", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254))
+    # The client address (after the trusted proxies); None for rows from before migration 0011.
+    address: Mapped[str | None] = mapped_column(sa.String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@sa.event.listens_for(sa.orm.Session, "before_flush")
+def _end_sessions_on_organisation_change(session, flush_context, instances) -> None:
+    """A user moved to another organisation (another role, other data) starts afresh: whatever
+    code makes the move, the user's sessions and tokens end with it (version bump)."""
+    for obj in session.dirty:
+        history = sa.inspect(obj).attrs.organisation_id.history if isinstance(obj, User) else None
+        if history is not None and history.deleted and history.added:
+            obj.session_version = User.session_version + 1

@@ -62,10 +62,11 @@ def _day(value, pattern: str = "EEE d MMM yyyy") -> str:
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, coordinator, dashboard, evaluator, provider, referrer, surveys
+    from . import auth, coordinator, dashboard, evaluator, provider, referrer, session_pages, surveys
 
     for module in (auth, referrer, provider, coordinator, evaluator, dashboard, surveys):
         app.register_blueprint(module.bp)
+    session_pages.init_app(app)
     app.context_processor(_context)
     app.add_template_filter(_day, "day")
     app.jinja_env.globals["label"] = labels.label

@@ -1,13 +1,18 @@
 """Log in, log out, password change, language choice and the start page (blueprint ``web``)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_babel import format_time
+from flask_login import current_user, login_required
 
+from .. import sessions
 from ..booking import accounts
 from ..booking.errors import DomainError, TooManyAttempts
 from ..extensions import db
+from ..models.base import utcnow
 from .forms import LocaleForm, LoginForm, PasswordForm
 from .helpers import acting_user, home_url, safe_next, show_errors
 from .i18n import LOCALES
@@ -28,38 +33,42 @@ def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(home_url(current_user))
     form = LoginForm()
-    locked = False
+    locked: TooManyAttempts | None = None
     if form.validate_on_submit():
-        config = current_app.config
         try:
-            user = accounts.authenticate(
-                form.email.data, form.password.data,
-                max_failures=config["LOGIN_MAX_FAILURES"], lockout_minutes=config["LOGIN_LOCKOUT_MINUTES"],
-            )
-        except TooManyAttempts:
+            user = accounts.authenticate(form.email.data, form.password.data, address=request.remote_addr,
+                                         limits=accounts.LoginLimits.from_config(current_app.config))
+        except TooManyAttempts as error:
             db.session.rollback()
-            locked = True
+            locked = error
             user = None
         if user is None:
-            db.session.commit()  # keep the recorded failure: it counts towards the lockout
+            db.session.commit()  # the audit entry of the failure
             if not locked:
                 form.form_errors.append(_("Het e-mailadres of het wachtwoord klopt niet."))
         else:
+            sessions.start(user)  # a new session id and CSRF token
             db.session.commit()
-            login_user(user)
             if user.locale in LOCALES and "locale" not in session:
                 session["locale"] = user.locale
             return redirect(safe_next(home_url(user)))
-    return render_template(
-        "auth/login.html", form=form, locked=locked, lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]
-    ), 429 if locked else 200
+    retry = None
+    if locked:
+        retry = {"minutes": max(1, -(-locked.retry_after // 60)),
+                 "time": format_time(utcnow() + dt.timedelta(seconds=locked.retry_after), "HH:mm")}
+    response = current_app.make_response((render_template("auth/login.html", form=form, locked=locked, retry=retry),
+                                          429 if locked else 200))
+    if locked:
+        response.headers["Retry-After"] = str(locked.retry_after)
+    return response
 
 
 @bp.post("/logout")
 def logout():
     form = LocaleForm()  # any FlaskForm: checks the CSRF token
     if form.validate_on_submit() and current_user.is_authenticated:
-        logout_user()
+        sessions.end_current()  # on the server too: a copy of the cookie no longer works
+        db.session.commit()
         session.pop("locale", None)
         flash(_("U bent uitgelogd."), "success")
     return redirect(url_for("web.login"))
@@ -75,6 +84,7 @@ def change_password():
         except DomainError as error:
             show_errors(form, error)
         else:
+            sessions.start(acting_user())  # every other session has ended; this one starts anew
             db.session.commit()
             flash(_("Uw wachtwoord is gewijzigd."), "success")
             return redirect(home_url(current_user))

@@ -110,6 +110,22 @@ def set_user_active(user_id: int, state: str):
     return redirect(url_for("coordinator.users"))
 
 
+@bp.post("/gebruikers/<int:user_id>/afmelden")
+@role_required("coordinator")
+def end_user_sessions(user_id: int):
+    """"Overal afmelden": every logged-in page and API token of the user stops working."""
+    if ActionForm().validate_on_submit():
+        try:
+            target = accounts.end_sessions_of(acting_user(), user_id)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s is overal afgemeld.") % {"name": target.name}, "success")
+    return redirect(url_for("coordinator.users"))
+
+
 # Region ------------------------------------------------------------------------------------------
 @bp.route("/regio", methods=["GET", "POST"])
 @role_required("coordinator")

@@ -13,7 +13,7 @@ from logeer.models.base import utcnow
 from tests.factories import PASSWORD, days
 from tests.support import audit_entries, count, fast_passwords, other_region, travel  # noqa: F401
 
-LIMITS = {"max_failures": 5, "lockout_minutes": 15}
+LIMITS = {"limits": accounts.LoginLimits(max_failures=5, lockout_minutes=15, delay_seconds=0)}
 
 
 def test_the_throttle_counts_only_failures_inside_the_lockout_window(factory):
@@ -21,10 +21,14 @@ def test_the_throttle_counts_only_failures_inside_the_lockout_window(factory):
     for minutes_ago in (20, 14, 10, 5, 1):
         db.session.add(LoginFailure(email="a@example.test", at=now - dt.timedelta(minutes=minutes_ago)))
     db.session.commit()
-    accounts.check_login_throttle("a@example.test", now=now, **LIMITS)  # 4 inside the window
-    with pytest.raises(TooManyAttempts):
-        accounts.check_login_throttle("A@Example.test ", now=now, max_failures=4, lockout_minutes=15)
-    accounts.check_login_throttle("a@example.test", now=now + dt.timedelta(minutes=5), max_failures=4, lockout_minutes=15)
+    four = accounts.LoginLimits(max_failures=4, lockout_minutes=15, delay_seconds=0)
+    with pytest.raises(TooManyAttempts) as refused:
+        accounts.register_attempt("A@Example.test ", None, four, now=now)  # 4 inside the window
+    # The oldest of the four (14 minutes ago) leaves the window in a minute.
+    assert refused.value.retry_after == 60
+    accounts.register_attempt("a@example.test", None, LIMITS["limits"], now=now)  # the 5th of 5 passes
+    assert count(LoginFailure, LoginFailure.email == "a@example.test") == 6
+    accounts.register_attempt("a@example.test", None, four, now=now + dt.timedelta(minutes=11))
 
 
 def test_authenticate_refuses_an_inactive_user_with_the_right_password_and_records_the_failure(factory):

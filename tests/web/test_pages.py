@@ -38,8 +38,8 @@ def test_login_page_is_dutch_and_uses_only_local_assets(web, demo):
         assert url.startswith("/") and not url.startswith("//"), url
 
 
-def test_wrong_password_gets_a_plain_message_and_too_many_get_a_clear_lockout(web, demo, app):
-    app.config["LOGIN_MAX_FAILURES"] = 3
+def test_wrong_password_gets_a_plain_message_and_too_many_get_a_clear_lockout(web, demo, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES", 3)
     for _ in range(3):
         response = web.login(NURSE, "fout wachtwoord")
         assert response.status_code == 200
@@ -47,7 +47,10 @@ def test_wrong_password_gets_a_plain_message_and_too_many_get_a_clear_lockout(we
     locked = web.login(NURSE)  # even the right password waits now
     html = locked.get_data(as_text=True)
     assert locked.status_code == 429
-    assert "inloggen is tijdelijk geblokkeerd" in html and "Wacht 15 minuten" in html
+    assert "inloggen is tijdelijk geblokkeerd" in html
+    # When to try again: the time of day and the minutes (the window is 15 minutes).
+    assert re.search(r"Probeer het opnieuw om \d\d:\d\d \(over 15 minuten\)\.", html), html
+    assert 899 <= int(locked.headers["Retry-After"]) <= 900
     assert web.get("/zoeken").status_code == 302
 
 
@@ -197,14 +200,20 @@ def test_region_settings_are_checked_like_the_api_and_saved(web, demo):
                                          "Tubbergen", "Twenterand", "Wierden"]),
             "max_nights_per_stay": "21", "booking_horizon_days": "365", "max_nights_per_guest_per_year": "",
             "offer_hold_hours": "0", "pending_reminder_hours": "48", "daily_summary_time": "07:00",
-            "pilot_start": "2024-02-01", "pilot_end": "", "retention_days": "730", "csrf_token": csrf_token(html)}
+            "pilot_start": "2024-02-01", "pilot_end": "", "retention_days": "730", "session_idle_minutes": "4",
+            "csrf_token": csrf_token(html)}
+    assert 'name="session_idle_minutes"' in html and 'value="30"' in html  # the default, on the page
     bad = web.client.post("/beheer/regio", data=data)
     assert bad.status_code == 422 and 'id="offer_hold_hours-error"' in bad.get_data(as_text=True)
     data["offer_hold_hours"] = "12"
+    too_short = web.client.post("/beheer/regio", data=data)  # 4 minutes: below the 5 of the API's schema
+    assert too_short.status_code == 422 and 'id="session_idle_minutes-error"' in too_short.get_data(as_text=True)
+    data["session_idle_minutes"] = "20"
     assert web.client.post("/beheer/regio", data=data).status_code == 302
     db.session.expire_all()
     settings = _user(COORDINATOR).region.settings
     assert settings["max_nights_per_stay"] == 21 and settings["offer_hold_hours"] == 12
+    assert settings["session_idle_minutes"] == 20
 
 
 def test_coordinator_pages_list_the_audit_log_with_filters_and_failed_emails(web, demo):
