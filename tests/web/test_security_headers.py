@@ -12,7 +12,7 @@ from flask import g
 
 from logeer import create_app, security_headers
 from logeer.extensions import db
-from logeer.models import Bed, Booking, Closure, Guest, Offer, Organisation, User, WaitlistEntry
+from logeer.models import Bed, Booking, Closure, Guest, Offer, User, WaitlistEntry
 from logeer.models.base import utcnow
 
 from .conftest import COORDINATOR, EVALUATOR, NURSE, PROVIDER, WebClient
