@@ -19,10 +19,12 @@ CLOSED_STATUS = {"answered": 410, "expired": 410, "revoked": 410}
 
 
 def _page(template: str, status: int = 200, **context):
-    """A questionnaire page; the token in the URL must not leak, be cached or be indexed."""
+    """A questionnaire page; the token in the URL must not leak, be cached or be indexed.
+
+    Referrer-Policy (strict-origin: no path in any Referer) and Cache-Control (no-store) come
+    with every response (logeer/security_headers.py).
+    """
     response = make_response(render_template(f"surveys/{template}.html", **context), status)
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -10,8 +10,9 @@ from tests.stats import scenario
 from tests.stats.scenario import END, START
 from tests.support import fast_passwords  # noqa: F401
 
-# Text a spreadsheet would run as a formula gets a leading quote, numbers do not (as _csv_value).
-TRICKY = ["=HYPERLINK(\"http://x.test\")", "-5", "+31 6 1234", "@home", "-1.5e3", "+inf", "\tTab", "Kamer, met komma",
+# Text a spreadsheet could run as a formula (at the start or after any separator) is guarded, numbers are not.
+TRICKY = ["Kamer B;=cmd|' /C calc'!A0", "x,@SUM(1)", "x\t=1", "Linde\n=2+2", "a|-2+3;\r+A1", "Kamer; \"=1+1\"",
+          "=HYPERLINK(\"http://x.test\")", "-5", "+31 6 1234", "@home", "-1.5e3", "+inf", "\tTab", "Kamer, met komma",
           "Zeg \"hoi\"", "-", "1_000", "-nan"]
 
 

@@ -77,7 +77,7 @@ def test_the_page_asks_the_before_questions_in_plain_dutch_readable_on_a_phone(c
     assert html.count('type="radio"') == 11 + 5  # burden 0..10, let go 1..5
     assert len(re.findall(r'<label for="burden-\d+"', html)) == 11
     assert html.count("<fieldset") == 2 and html.count("<legend>") == 2
-    assert page.headers["Referrer-Policy"] == "no-referrer" and page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "strict-origin" and page.headers["Cache-Control"] == "no-store"
     assert stay.guest.name not in html  # no name of the guest on the page
 
 
