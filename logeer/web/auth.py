@@ -5,9 +5,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..accounts import two_factor
 from ..booking import accounts
 from ..booking.errors import DomainError, TooManyAttempts
 from ..extensions import db
+from . import account
 from .forms import LocaleForm, LoginForm, PasswordForm
 from .helpers import acting_user, home_url, safe_next, show_errors
 from .i18n import LOCALES
@@ -46,13 +48,20 @@ def login():
                 form.form_errors.append(_("Het e-mailadres of het wachtwoord klopt niet."))
         else:
             db.session.commit()
-            login_user(user)
-            if user.locale in LOCALES and "locale" not in session:
-                session["locale"] = user.locale
-            return redirect(safe_next(home_url(user)))
+            if two_factor.is_on(user):
+                return account.start_second_step(user)
+            return complete_login(user)
     return render_template(
         "auth/login.html", form=form, locked=locked, lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]
     ), 429 if locked else 200
+
+
+def complete_login(user):
+    """Log ``user`` in (password and, when on, the second factor were right) and go on."""
+    login_user(user)
+    if user.locale in LOCALES and "locale" not in session:
+        session["locale"] = user.locale
+    return redirect(safe_next(home_url(user)))
 
 
 @bp.post("/logout")

@@ -73,8 +73,9 @@ class PasswordForm(FlaskForm):
     )
     new_password = PasswordField(
         _l("Nieuw wachtwoord"),
-        [DataRequired(REQUIRED), Length(min=10, max=200, message=_l("Gebruik minstens 10 tekens."))],
-        description=_l("Minstens 10 tekens. Een zin van een paar woorden is sterk en makkelijk te onthouden."),
+        [DataRequired(REQUIRED), Length(max=200)],
+        description=_l("Minstens 12 tekens en niet makkelijk te raden. Een zin van drie of vier woorden die niet bij "
+                       "elkaar horen is sterk en makkelijk te onthouden."),
         render_kw={"autocomplete": "new-password"},
     )
     confirm_password = PasswordField(
@@ -251,9 +252,6 @@ class UserForm(FlaskForm):
                                             Regexp(EMAIL_PATTERN, message=_l("Dit is geen geldig e-mailadres."))],
                        render_kw={"autocomplete": "off"})
     organisation_id = SelectField(_l("Organisatie"), [DataRequired(CHOOSE)], choices=[], coerce=int, validate_choice=True)
-    password = PasswordField(_l("Eerste wachtwoord"), [DataRequired(REQUIRED), Length(min=10, max=200, message=_l("Gebruik minstens 10 tekens."))],
-                             description=_l("Minstens 10 tekens. Geef het veilig door; de gebruiker kan het zelf wijzigen."),
-                             render_kw={"autocomplete": "new-password"})
 
 
 class RegionForm(FlaskForm):
@@ -268,10 +266,12 @@ class RegionForm(FlaskForm):
     pilot_start = Day(_l("Start van de pilot"), [Optional()])
     pilot_end = Day(_l("Einde van de pilot"), [Optional()])
     retention_days = IntegerField(_l("Persoonsgegevens wissen na (dagen na het laatste verblijf)"), [InputRequired(REQUIRED)])
+    require_two_factor = BooleanField(_l("Twee-stapsverificatie verplicht voor iedereen die persoonsgegevens ziet"),
+                                      description=_l("Zorgaanbieders, verwijzers en het regiobureau loggen dan in met een code uit een app."))
 
     SETTINGS = ("max_nights_per_stay", "booking_horizon_days", "max_nights_per_guest_per_year", "auto_confirm",
                 "offer_hold_hours", "pending_reminder_hours", "daily_summary_time", "pilot_start", "pilot_end",
-                "retention_days")
+                "retention_days", "require_two_factor")
 
 
 class LocationForm(FlaskForm):
