@@ -43,10 +43,10 @@ def password_problem(password: str, *, user_inputs: Iterable[str] = ()) -> str |
 
 
 def check_password(password: str, *, field: str = "password", user_inputs: Iterable[str] = ()) -> None:
-    """Raise Invalid (422, code ``weak_password``) naming ``field`` when the password is refused."""
+    """Raise Invalid (422 ``validation_error``) naming ``field`` when the password is refused."""
     problem = password_problem(password, user_inputs=user_inputs)
     if problem:
-        raise Invalid(problem, code="weak_password", fields={field: [problem]})
+        raise Invalid(problem, fields={field: [problem]})
 
 
 def user_words(user) -> list[str]:

@@ -85,10 +85,10 @@ def test_a_recovery_code_logs_in_once(client, factory):
     assert len(audit_entries("two_factor_recovery_code_used")) == 2
 
 
-def test_wrong_codes_lock_the_second_step_even_for_a_right_code_and_a_right_password_does_not_reset_it(client, factory, app):
+def test_wrong_codes_lock_the_second_step_even_for_a_right_code_and_a_right_password_does_not_reset_it(client, factory, monkeypatch, app):
     w = factory.world()
     secret, codes = enrol(client, w.referrer)
-    app.config["LOGIN_MAX_FAILURES"] = 3
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES", 3)
     wrong = "000000" if code(secret, 30) != "000000" else "111111"
     for _ in range(3):
         assert error_code(token(client, w.referrer, code=wrong)) == "invalid_second_factor"
