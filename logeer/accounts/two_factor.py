@@ -108,7 +108,8 @@ def otpauth_uri(user: User, secret: str) -> str:
 def qr_svg(uri: str) -> str:
     """The otpauth URI as an inline SVG QR code, made here (no outside service sees the secret)."""
     out = io.BytesIO()
-    segno.make(uri, error="m").save(out, kind="svg", scale=5, border=4, xmldecl=False, svgns=True,
+    # omitsize: a viewBox instead of a fixed size, so the page's CSS scales the whole code.
+    segno.make(uri, error="m").save(out, kind="svg", scale=5, border=4, xmldecl=False, svgns=True, omitsize=True,
                                     svgclass="qr-code", lineclass=None, dark="#000", light="#fff")
     return out.getvalue().decode()
 

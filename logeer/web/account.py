@@ -115,6 +115,7 @@ def two_factor_page():
 
 
 def _enrolment_page(user: User, form: CodeForm, status: int = 200):
+    form.code.description = _("De 6 cijfers die uw app nu laat zien.")
     pending = two_factor.pending_enrolment(user)
     secret, uri = pending if pending else (None, None)
     return render_template(
