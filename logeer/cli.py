@@ -25,6 +25,7 @@ def create_coordinator(email: str, region_name: str, municipalities: tuple[str, 
 
     The password is read from standard input.
     """
+    from .accounts.passwords import password_problem
     from .booking.accounts import get_or_create_region, normalise_email
     from .models import Organisation, User
 
@@ -35,8 +36,9 @@ def create_coordinator(email: str, region_name: str, municipalities: tuple[str, 
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\n")
-    if len(password) < 10:
-        raise click.ClickException("The password must be at least 10 characters.")
+    problem = password_problem(password, user_inputs=[email, name, region_name])
+    if problem:
+        raise click.ClickException(f"The password is refused: {problem}")
     if db.session.scalar(sa.select(User).where(User.email == email)):
         raise click.ClickException(f"A user with e-mail {email} already exists.")
     region = get_or_create_region(region_name.strip(), [m.strip() for m in municipalities if m.strip()])

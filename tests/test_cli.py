@@ -60,12 +60,21 @@ def test_create_coordinator_refuses_a_bad_email_and_creates_nothing(runner, emai
     assert nothing_created()
 
 
-@pytest.mark.parametrize("password", ["", "short", "123456789"])
+@pytest.mark.parametrize("password", ["", "short", "12345678901"])
 def test_create_coordinator_refuses_a_short_password_and_creates_nothing(runner, password):
     result = create_coordinator(runner, "boss@example.test", "--region", "Twente", "--municipality", "Almelo",
                                 password=password)
     assert result.exit_code != 0
-    assert "10" in result.output
+    assert "12 tekens" in result.output
+    assert nothing_created()
+
+
+@pytest.mark.parametrize("password", ["123456789012", "wachtwoord1234", "boss@example.test", "Twente123456", "qwertyuiop12"])
+def test_create_coordinator_refuses_a_guessable_password_and_creates_nothing(runner, password):
+    result = create_coordinator(runner, "boss@example.test", "--region", "Twente", "--municipality", "Almelo",
+                                password=password)
+    assert result.exit_code != 0
+    assert "te makkelijk te raden" in result.output
     assert nothing_created()
 
 

@@ -10,15 +10,15 @@ from werkzeug.routing import IntegerConverter
 
 from ..bounds import MAX_ID
 from ..extensions import api, csrf
-from . import auth, bookings, calendar_feeds, guests, outbox, pool, stats, waitlist
+from . import accounts, auth, bookings, calendar_feeds, guests, outbox, pool, stats, waitlist
 from .auth import bearer_token
 from .common import MalformedJson, NotAuthenticated
 
-BLUEPRINTS = (auth.blp, pool.blp, guests.blp, bookings.blp, waitlist.blp, outbox.blp, stats.blp, calendar_feeds.blp)
+BLUEPRINTS = (auth.blp, accounts.blp, pool.blp, guests.blp, bookings.blp, waitlist.blp, outbox.blp, stats.blp, calendar_feeds.blp)
 
 
 # Anyone may log in; every other call needs a user.
-PUBLIC_ENDPOINTS = frozenset({"auth.create_token"})
+PUBLIC_ENDPOINTS = frozenset({"auth.create_token", "accounts.request_password_reset", "accounts.confirm_password_reset"})
 
 
 class IdConverter(IntegerConverter):

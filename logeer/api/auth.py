@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_smorest import Blueprint
 
+from ..accounts import links, two_factor
 from ..booking import accounts
 from ..booking.errors import InvalidCredentials
 from ..extensions import db
@@ -50,6 +51,11 @@ def create_token(data):
     if user is None:
         commit()  # the audit entry of the failure (the attempt itself is already counted)
         raise InvalidCredentials()
+    refusal = two_factor.token_refusal(user, data.get("code"), max_failures=config["LOGIN_MAX_FAILURES"],
+                                       lockout_minutes=config["LOGIN_LOCKOUT_MINUTES"])
+    if refusal is not None:
+        commit()  # a wrong code counts towards the second factor's lock-out
+        raise refusal
     token, expires_at = accounts.issue_token(user, config["TOKEN_TTL_HOURS"])
     commit()
     return {"token": token, "expires_at": expires_at}
@@ -103,7 +109,11 @@ def list_organisations(args):
 @blp.arguments(UserInSchema())
 @blp.response(201, UserSchema)
 def create_user(data):
-    user = accounts.create_user(actor(), **data)
+    """Without ``password``: the user is invited by e-mail (status ``invited``) to choose one."""
+    if "password" in data:
+        user = accounts.create_user(actor(), **data)
+    else:
+        user = links.invite_user(actor(), **data)
     commit()
     return user
 

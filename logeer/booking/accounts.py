@@ -16,6 +16,7 @@ from ..models import ApiToken, LoginFailure, Municipality, Organisation, Region,
 from ..models.base import utcnow
 from ..models.regions import DEFAULT_SETTINGS
 from ..models.users import burn_password_check, hash_token
+from ..accounts import passwords
 from . import audit
 from .errors import Conflict, Forbidden, Invalid, InvalidCredentials, NotFound, TooManyAttempts
 
@@ -143,6 +144,7 @@ def change_password(user: User, current: str, new: str) -> None:
     asked starts a new session for itself)."""
     if not user.check_password(current):
         raise Invalid("Het huidige wachtwoord klopt niet.", fields={"current_password": ["Klopt niet."]})
+    passwords.check_password(new, field="new_password", user_inputs=passwords.user_words(user))
     user.set_password(new)
     end_all_sessions(user)
     audit.record(user, "password_changed", "user", user.id)
@@ -215,11 +217,14 @@ def get_organisation(user: User, organisation_id: int) -> Organisation:
     return org
 
 
-def create_user(actor: User, *, email: str, name: str, password: str, organisation_id: int) -> User:
+def create_user(actor: User, *, email: str, name: str, password: str | None, organisation_id: int) -> User:
+    """A new user; without ``password`` it is unusable until set (see logeer.accounts.links.invite_user)."""
     _require_coordinator(actor)
     org = get_organisation(actor, organisation_id)
     new = User(email=normalise_email(email), name=name.strip(), organisation=org)
-    new.set_password(password)
+    if password is not None:
+        passwords.check_password(password, user_inputs=passwords.user_words(new))
+    new.set_password(password if password is not None else secrets.token_urlsafe(32))
     try:
         with db.session.begin_nested():
             db.session.add(new)
@@ -227,6 +232,21 @@ def create_user(actor: User, *, email: str, name: str, password: str, organisati
         raise Conflict("Dit e-mailadres is al in gebruik.", code="email_taken") from None
     audit.record(actor, "user_created", "user", new.id, organisation_id=org.id)
     return new
+
+
+def rename_organisation(actor: User, organisation_id: int, changes: dict[str, Any]) -> Organisation:
+    """Change an organisation's name (coordinator of its region)."""
+    _require_coordinator(actor)
+    org = get_organisation(actor, organisation_id)
+    if "name" in changes and changes["name"].strip() != org.name:
+        old_name, org.name = org.name, changes["name"].strip()
+        try:
+            with db.session.begin_nested():
+                db.session.flush()
+        except IntegrityError:
+            raise Conflict("Er is al een organisatie met deze naam.", code="name_taken") from None
+        audit.record(actor, "organisation_renamed", "organisation", org.id, old_name=old_name, name=org.name)
+    return org
 
 
 def list_users(actor: User) -> sa.Select:
@@ -248,6 +268,10 @@ def update_user(actor: User, user_id: int, changes: dict[str, Any]) -> User:
         raise Conflict("U kunt uw eigen account niet uitzetten.", code="cannot_deactivate_self")
     if "name" in changes:
         target.name = changes["name"].strip()
+    if "organisation_id" in changes and changes["organisation_id"] != target.organisation_id:
+        # Another organisation is another role and other data: the user starts afresh.
+        target.organisation = get_organisation(actor, changes["organisation_id"])
+        end_all_sessions(target)
     if "active" in changes:
         if target.active != changes["active"]:
             # Deactivation ends every session and token for good, and reactivation starts from

@@ -17,6 +17,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "booking_horizon_days": 365,
     "max_nights_per_guest_per_year": None,
     "auto_confirm": False,
+    # Everyone who can see personal data logs in with a second factor (TOTP); see logeer.accounts.two_factor.
+    "require_two_factor": False,
     "offer_hold_hours": 24,
     "pending_reminder_hours": 48,
     "daily_summary_time": "07:00",

@@ -44,6 +44,8 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
+    # Set while an invited user has not yet chosen a password (the hash is then of a random secret).
+    invited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(sa.String(8), default="nl")
     wants_daily_summary: Mapped[bool] = mapped_column(default=True)
@@ -68,6 +70,13 @@ class User(UserMixin, db.Model):
     @property
     def region(self):
         return self.organisation.region
+
+    @property
+    def status(self) -> str:
+        """``invited`` (no password chosen yet), ``active`` or ``inactive``."""
+        if self.invited_at is not None:
+            return "invited"
+        return "active" if self.active else "inactive"
 
     def set_password(self, password: str) -> None:
         """Store a new password as an Argon2id hash."""

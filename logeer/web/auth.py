@@ -9,10 +9,12 @@ from flask_babel import format_time
 from flask_login import current_user, login_required
 
 from .. import sessions
+from ..accounts import two_factor
 from ..booking import accounts
 from ..booking.errors import DomainError, TooManyAttempts
 from ..extensions import db
 from ..models.base import utcnow
+from . import account
 from .forms import LocaleForm, LoginForm, PasswordForm
 from .helpers import acting_user, home_url, safe_next, show_errors
 from .i18n import LOCALES
@@ -47,11 +49,10 @@ def login():
             if not locked:
                 form.form_errors.append(_("Het e-mailadres of het wachtwoord klopt niet."))
         else:
-            sessions.start(user)  # a new session id and CSRF token
-            db.session.commit()
-            if user.locale in LOCALES and "locale" not in session:
-                session["locale"] = user.locale
-            return redirect(safe_next(home_url(user)))
+            if two_factor.is_on(user):
+                db.session.commit()  # the attempt's audit entry; the session starts after the code
+                return account.start_second_step(user)
+            return complete_login(user)
     retry = None
     if locked:
         retry = {"minutes": max(1, -(-locked.retry_after // 60)),
@@ -61,6 +62,16 @@ def login():
     if locked:
         response.headers["Retry-After"] = str(locked.retry_after)
     return response
+
+
+def complete_login(user):
+    """Log ``user`` in (password and, when on, the second factor were right) and go on: a new
+    server-side session, a new session id and CSRF token."""
+    sessions.start(user)
+    db.session.commit()
+    if user.locale in LOCALES and "locale" not in session:
+        session["locale"] = user.locale
+    return redirect(safe_next(home_url(user)))
 
 
 @bp.post("/logout")

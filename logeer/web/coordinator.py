@@ -11,13 +11,15 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from ..accounts import links, two_factor
 from ..booking import accounts, pool
-from ..booking.errors import DomainError
+from ..booking.errors import DomainError, NotFound
 from ..bounds import parse_id, parse_page
 from ..extensions import db
 from ..models import AuditEntry, Bed, Booking, Guest, Location, Organisation, OutboxMessage, User
 from ..schemas import SettingsSchema
 from . import labels
+from .account_forms import OrganisationRenameForm, UserEditForm
 from .forms import ActionForm, AuditFilterForm, BedForm, LocationForm, OrganisationForm, RegionForm, UserForm
 from .helpers import acting_user, role_required, show_errors
 
@@ -76,8 +78,8 @@ def users():
     status = 200
     if form.validate_on_submit():
         try:
-            new = accounts.create_user(actor, email=form.email.data, name=form.name.data, password=form.password.data,
-                                       organisation_id=form.organisation_id.data)
+            new = links.invite_user(actor, email=form.email.data, name=form.name.data,
+                                    organisation_id=form.organisation_id.data)
         except DomainError as error:
             show_errors(form, error, aliases={"email_taken": "email"})
             if error.code == "email_taken":
@@ -85,12 +87,100 @@ def users():
             status = 422
         else:
             db.session.commit()
-            flash(_("Gebruiker %(email)s is aangemaakt.", email=new.email), "success")
+            flash(_("%(email)s krijgt een e-mail met een link om een wachtwoord te kiezen. De link is 7 dagen geldig.",
+                    email=new.email), "success")
             return redirect(url_for("coordinator.users"))
     elif request.method == "POST":
         status = 422
     rows = list(db.session.scalars(accounts.list_users(actor)))
-    return render_template("coordinator/users.html", form=form, users=rows, action_form=ActionForm()), status
+    with_two_factor = two_factor.users_with_two_factor([u.id for u in rows])
+    return render_template("coordinator/users.html", form=form, users=rows, action_form=ActionForm(),
+                           with_two_factor=with_two_factor), status
+
+
+@bp.route("/gebruikers/<int:user_id>", methods=["GET", "POST"])
+@role_required("coordinator")
+def edit_user(user_id: int):
+    """Change a user's name, organisation or whether the user can log in; reset two-factor; invite again."""
+    actor = acting_user()
+    target = next((u for u in db.session.scalars(accounts.list_users(actor).where(User.id == user_id))), None)
+    if target is None:
+        raise NotFound("Gebruiker niet gevonden.")
+    form = UserEditForm(obj=target if request.method == "GET" else None)
+    form.organisation_id.choices = labels.options((o.id, f"{o.name} ({labels.label('org_kind', o.kind)})")
+                                                  for o in db.session.scalars(accounts.list_organisations(actor)))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.update_user(actor, user_id, {"name": form.name.data, "organisation_id": form.organisation_id.data,
+                                                  "active": bool(form.active.data)})
+        except DomainError as error:
+            show_errors(form, error, aliases={"cannot_deactivate_self": "active"})
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("De gegevens van %(name)s zijn opgeslagen.", name=form.name.data.strip()), "success")
+            return redirect(url_for("coordinator.users"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("coordinator/user_edit.html", form=form, target=target, action_form=ActionForm(),
+                           two_factor_on=two_factor.is_on(target)), status
+
+
+@bp.post("/gebruikers/<int:user_id>/twee-staps-herstellen")
+@role_required("coordinator")
+def reset_two_factor(user_id: int):
+    """Turn a user's two-factor off (a lost phone); audited. The user sets it up again at the next log-in."""
+    if ActionForm().validate_on_submit():
+        try:
+            target = two_factor.reset_for(acting_user(), user_id)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Twee-stapsverificatie van %(name)s staat uit. Die persoon zet het zelf opnieuw aan.", name=target.name),
+                  "success")
+    return redirect(url_for("coordinator.edit_user", user_id=user_id))
+
+
+@bp.post("/gebruikers/<int:user_id>/uitnodiging")
+@role_required("coordinator")
+def resend_invitation(user_id: int):
+    if ActionForm().validate_on_submit():
+        try:
+            target = links.resend_invitation(acting_user(), user_id)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("%(email)s krijgt een nieuwe uitnodiging. De oude link werkt niet meer.", email=target.email), "success")
+    return redirect(url_for("coordinator.edit_user", user_id=user_id))
+
+
+@bp.route("/organisaties/<int:organisation_id>", methods=["GET", "POST"])
+@role_required("coordinator")
+def rename_organisation(organisation_id: int):
+    actor = acting_user()
+    org = accounts.get_organisation(actor, organisation_id)
+    form = OrganisationRenameForm(obj=org if request.method == "GET" else None)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.rename_organisation(actor, organisation_id, {"name": form.name.data})
+        except DomainError as error:
+            show_errors(form, error, aliases={"name_taken": "name"})
+            if error.code == "name_taken":
+                form.name.errors = [*form.name.errors, error.message]
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("De naam is opgeslagen."), "success")
+            return redirect(url_for("coordinator.organisations"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("coordinator/organisation_edit.html", form=form, org=org), status
 
 
 @bp.post("/gebruikers/<int:user_id>/<any(aan, uit):state>")
@@ -143,6 +233,7 @@ def region_settings():
         raw = {key: form[key].data for key in RegionForm.SETTINGS}
         raw["daily_summary_time"] = raw["daily_summary_time"].strftime("%H:%M")
         raw["auto_confirm"] = bool(raw["auto_confirm"])
+        raw["require_two_factor"] = bool(raw["require_two_factor"])
         for key in ("pilot_start", "pilot_end"):
             raw[key] = raw[key].isoformat() if raw[key] else None
         try:

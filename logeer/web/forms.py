@@ -134,8 +134,9 @@ class PasswordForm(Form):
     )
     new_password = PasswordField(
         _l("Nieuw wachtwoord"),
-        [DataRequired(REQUIRED), Length(min=10, max=200, message=_l("Gebruik minstens 10 tekens."))],
-        description=_l("Minstens 10 tekens. Een zin van een paar woorden is sterk en makkelijk te onthouden."),
+        [DataRequired(REQUIRED), Length(max=200)],
+        description=_l("Minstens 12 tekens en niet makkelijk te raden. Een zin van drie of vier woorden die niet bij "
+                       "elkaar horen is sterk en makkelijk te onthouden."),
         render_kw={"autocomplete": "new-password"},
     )
     confirm_password = PasswordField(
@@ -312,9 +313,6 @@ class UserForm(Form):
                                             Regexp(EMAIL_PATTERN, message=_l("Dit is geen geldig e-mailadres."))],
                        render_kw={"autocomplete": "off"})
     organisation_id = SelectField(_l("Organisatie"), [DataRequired(CHOOSE)], choices=[], coerce=int, validate_choice=True)
-    password = PasswordField(_l("Eerste wachtwoord"), [DataRequired(REQUIRED), Length(min=10, max=200, message=_l("Gebruik minstens 10 tekens."))],
-                             description=_l("Minstens 10 tekens. Geef het veilig door; de gebruiker kan het zelf wijzigen."),
-                             render_kw={"autocomplete": "new-password"})
 
 
 class RegionForm(Form):
@@ -331,6 +329,8 @@ class RegionForm(Form):
     retention_days = IntegerField(_l("Persoonsgegevens wissen na (dagen na het laatste verblijf)"), [InputRequired(REQUIRED)])
     session_idle_minutes = IntegerField(_l("Automatisch uitloggen na (minuten zonder gebruik, 5 tot 720)"),
                                         [InputRequired(REQUIRED)])
+    require_two_factor = BooleanField(_l("Twee-stapsverificatie verplicht voor iedereen die persoonsgegevens ziet"),
+                                      description=_l("Zorgaanbieders, verwijzers en het regiobureau loggen dan in met een code uit een app."))
 
     def validate_municipalities(self, field):
         if not all(is_single_line(line) for line in field.data.splitlines()):
@@ -338,7 +338,7 @@ class RegionForm(Form):
 
     SETTINGS = ("max_nights_per_stay", "booking_horizon_days", "max_nights_per_guest_per_year", "auto_confirm",
                 "offer_hold_hours", "pending_reminder_hours", "daily_summary_time", "pilot_start", "pilot_end",
-                "retention_days", "session_idle_minutes")
+                "retention_days", "session_idle_minutes", "require_two_factor")
 
 
 class LocationForm(Form):

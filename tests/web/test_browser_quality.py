@@ -27,10 +27,11 @@ from .conftest import COORDINATOR, EVALUATOR, NURSE, PROVIDER
 # role, login, main page and the other pages to check with axe-core
 MAIN_PAGES = [
     ("referrer", NURSE, "/zoeken", [f"/zoeken?arrival={days(30)}&nights=3", "/reserveringen", "/wachtlijst",
-                                     "/wachtlijst/nieuw"]),
+                                     "/wachtlijst/nieuw", "/account", "/account/twee-staps"]),
     ("provider", PROVIDER, "/kalender", ["/vandaag", "/beheer/bedden"]),
     ("coordinator", COORDINATOR, "/beheer", ["/beheer/gebruikers", "/beheer/regio", "/beheer/audit",
-                                             "/beheer/mislukte-mails", "/beheer/organisaties"]),
+                                             "/beheer/mislukte-mails", "/beheer/organisaties", "/beheer/gebruikers/2",
+                                             "/beheer/organisaties/2"]),
     ("evaluator", EVALUATOR, "/dashboard", []),
 ]
 

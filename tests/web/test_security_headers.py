@@ -125,7 +125,8 @@ def test_every_route_answers_with_the_security_headers(app, demo):
         db.session.rollback()
     # The walk reached the pages and JSON with personal data, not only log-in redirects and refusals.
     gets = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods}
-    assert gets - reached <= {"referrer.offer_page"}, gets - reached
+    # Pages behind a one-time link the walk cannot make (their 410 "link expired" page is checked above).
+    assert gets - reached <= {"referrer.offer_page", "account.set_password"}, gets - reached
     assert seen > 100
 
 
