@@ -40,7 +40,7 @@ def evaluator(client, s):
 
 def read_csv(response) -> list[dict]:
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
 
 
