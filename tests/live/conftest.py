@@ -19,7 +19,8 @@ The server's stderr is attached to every failing test, and a test during which t
 a traceback fails. Under pytest-xdist every test of one database runs in one worker (scripts/test
 runs ``--dist loadgroup``; tests/conftest.py makes the live tests of each database one group), so a
 worker starts only the servers it needs, on its own free ports, files, control socket and database
-names. artifacts/live-<database>.json counts what was hit.
+names. artifacts/live-<database>.json counts what was hit; live-<database>.stderr.log is the
+server's log.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -76,6 +78,9 @@ def csrf_token(page: str) -> str:
     match = CSRF_RE.search(page)
     assert match, "the page has no CSRF token"
     return match.group(1) or match.group(2)
+
+
+_CALL_FAILED = pytest.StashKey[bool]()
 
 
 class LiveServerError(RuntimeError):
@@ -388,6 +393,8 @@ def _stop(server: LiveServer) -> None:
     if server.access_log_path.exists():
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / f"live-{server.backend}.json").write_text(json.dumps(server.hits(), indent=2) + "\n")
+        shutil.copyfile(server.stderr_path, ARTIFACTS / f"live-{server.backend}.stderr.log")
+    shutil.rmtree(server.workdir, ignore_errors=True)
     if server.pg_name is not None:
         with _pg_admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{server.pg_name}" WITH (FORCE)')
@@ -425,6 +432,8 @@ def _no_traceback_in_the_server_log(request):
     before = len(server.stderr_text())
     yield
     new = server.stderr_text()[before:]
+    if request.node.stash.get(_CALL_FAILED, False):
+        return  # the failure already shows the server's stderr
     if "Traceback" in new or "[ERROR]" in new:
         pytest.fail(f"the live server logged an error during this test:\n{new[-6000:]}")
 
@@ -432,6 +441,8 @@ def _no_traceback_in_the_server_log(request):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
     if report.failed and "live" in getattr(item, "funcargs", {}):
         server = item.funcargs["live"]
         report.sections.append((f"live server stderr ({server.backend}, last lines)", server.stderr_tail()))
