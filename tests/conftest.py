@@ -7,6 +7,7 @@ reason shown, unless LOGEER_REQUIRE_POSTGRES=1 (CI), which turns that into a fai
 from __future__ import annotations
 
 import os
+import re
 import uuid
 
 import psycopg
@@ -121,3 +122,27 @@ def runner(app):
 @pytest.fixture
 def factory(app) -> Factory:
     return Factory()
+
+
+# xdist: the live-server tests of one database in one worker --------------------------------------
+_LIVE_TEST = re.compile(r"tests/live/[^:]+::[^\[]+\[(sqlite|postgresql)[-\]]")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` (scripts/test) with the tests of tests/live grouped by database.
+
+    Every test is its own unit, as with ``--dist load``, except the live-server tests: those of one
+    database go to one worker, which then starts one server for them (tests/live/conftest.py). The
+    group is read from the test id here because xdist's own ``xdist_group`` mark does not group on
+    pytest 9.2 (pytest-dev/pytest-xdist#1386: it renames the node id, which pytest no longer allows).
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class LiveGroupScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            match = _LIVE_TEST.match(nodeid)
+            return f"live-{match[1]}" if match else super()._split_scope(nodeid)
+
+    return LiveGroupScheduling(config, log)

@@ -53,7 +53,8 @@ def stream_export(export: exports.Export, fmt: str, filename: str) -> Response:
         body = (chunk.encode("utf-8") for chunk in exports.csv_chunks(export))
     else:
         body = exports.xlsx_chunks(export)
-    response = Response(stream_with_context(body), mimetype=MIMETYPES[fmt])
+    # content_type, not mimetype: Werkzeug adds "; charset=utf-8" to a text/* mimetype a second time
+    response = Response(stream_with_context(body), content_type=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -47,7 +48,14 @@ SURVEYS_FIXED_COLUMNS = ["response", "booking", "guest_pseudonym", "age_band", "
 
 @dataclass
 class Export:
-    """One export: its file name, its header, and its rows (lists of plain values) in order."""
+    """One export: its file name, its header, and its rows (lists of plain values) in order.
+
+    Everything the rows need (region id, time zone, pseudonym key, question keys) is read when the
+    Export is made. The rows are read later, while the response streams: after the view has
+    committed its audit entry and its session is gone (a real server pops the request's context
+    before the body is sent; stream_with_context pushes a new one with a new session). An ORM object
+    read there is detached: DetachedInstanceError, a 500. tests/api/test_exports.py checks this.
+    """
 
     name: str
     columns: list[str]
@@ -69,9 +77,9 @@ def stream_rows(query: sa.Select) -> Iterator[sa.Row]:
         result.close()
 
 
-def _local(moment: dt.datetime | None, region: Region) -> str | None:
-    """A stored UTC timestamp as ISO 8601 in the region's time zone (with its offset)."""
-    return moment.astimezone(region.tz).isoformat(timespec="seconds") if moment is not None else None
+def _local(moment: dt.datetime | None, tz: ZoneInfo) -> str | None:
+    """A stored UTC timestamp as ISO 8601 in the region's time zone ``tz`` (with its offset)."""
+    return moment.astimezone(tz).isoformat(timespec="seconds") if moment is not None else None
 
 
 def occupancy_export(region: Region, start: dt.date, end: dt.date) -> Export:
@@ -96,13 +104,13 @@ def occupancy_export(region: Region, start: dt.date, end: dt.date) -> Export:
 def stays_export(region: Region, start: dt.date, end: dt.date) -> Export:
     """One row per booking with a night in ``[start, end)``, any status."""
     query = stays_query(region, start, end)
-    key = pseudonym_key()
+    key, tz = pseudonym_key(), region.tz
 
     def rows() -> Iterator[list[Any]]:
         for r in stream_rows(query):
             yield [r.reference, guest_pseudonym(r.guest_id, key), r.age_band, r.municipality, r.care_profile,
                    r.indication, r.funding, r.reason, r.stay_type, r.provider, r.location, r.bed_id,
-                   _local(r.created_at, region), r.arrival, r.departure, r.nights, r.status, r.lead_time_days]
+                   _local(r.created_at, tz), r.arrival, r.departure, r.nights, r.status, r.lead_time_days]
 
     return Export("stays", STAYS_COLUMNS, rows())
 
@@ -114,14 +122,14 @@ def request_label(kind: str, request_id: int, reference: str | None) -> str:
 
 def demand_export(region: Region, start: dt.date, end: dt.date) -> Export:
     """One row per request (booking or waitlist entry) created in ``[start, end)``, with its outcome."""
-    query = demand_query(region.id, start, end, region.tz)
-    key = pseudonym_key()
+    key, tz = pseudonym_key(), region.tz
+    query = demand_query(region.id, start, end, tz)
 
     def rows() -> Iterator[list[Any]]:
         for r in stream_rows(query):
             yield [request_label(r.kind, r.id, r.reference), r.kind, guest_pseudonym(r.guest_id, key), r.municipality,
-                   r.care_profile, int(bool(r.urgent)), _local(r.created_at, region), r.earliest_arrival,
-                   r.latest_departure, r.nights_requested, r.outcome, _local(r.outcome_at, region),
+                   r.care_profile, int(bool(r.urgent)), _local(r.created_at, tz), r.earliest_arrival,
+                   r.latest_departure, r.nights_requested, r.outcome, _local(r.outcome_at, tz),
                    r.days_to_placement]
 
     return Export("demand", DEMAND_COLUMNS, rows())
@@ -131,13 +139,13 @@ def surveys_export(region: Region, start: dt.date | None = None, end: dt.date | 
     """One row per answered questionnaire (of stays arriving in the range, when given)."""
     keys = survey_columns(region)
     query = surveys_query(region, keys, start, end)
-    key = pseudonym_key()
+    key, tz = pseudonym_key(), region.tz
 
     def rows() -> Iterator[list[Any]]:
         for r in stream_rows(query):
             yield [r.response, r.booking, guest_pseudonym(r.guest_id, key), r.age_band, r.municipality,
                    r.care_profile, r.funding, r.reason, r.provider, r.arrival, r.departure, r.phase,
-                   _local(r.answered_at, region), *[r._mapping[f"q_{k}"] for k in keys], r.burden_change]
+                   _local(r.answered_at, tz), *[r._mapping[f"q_{k}"] for k in keys], r.burden_change]
 
     return Export("surveys", SURVEYS_FIXED_COLUMNS + keys + ["burden_change"], rows())
 

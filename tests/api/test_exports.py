@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import io
 import re
+import threading
 
 import openpyxl
 import pytest
@@ -39,7 +40,7 @@ def evaluator(client, s):
 
 def read_csv(response) -> list[dict]:
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
 
 
@@ -51,7 +52,11 @@ def read_xlsx(response) -> list[list]:
     """Every row of every sheet (header rows included)."""
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    book = openpyxl.load_workbook(io.BytesIO(response.get_data()), read_only=True)
+    return read_xlsx_bytes(response.get_data())
+
+
+def read_xlsx_bytes(data: bytes) -> list[list]:
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     rows = [list(row) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)]
     book.close()
     return rows
@@ -315,3 +320,45 @@ def test_xlsx_continues_on_a_new_sheet_after_excels_row_limit(s, monkeypatch, tm
     assert [sheet.title for sheet in book.worksheets] == ["occupancy", "occupancy (2)", "occupancy (3)"]
     assert [sheet.max_row for sheet in book.worksheets] == [100, 100, 47]
     book.close()
+
+
+def _in_a_thread_of_its_own(call):
+    """Run ``call`` in a new thread: no application context there, as in a real server's worker."""
+    result: list = []
+
+    def run() -> None:
+        try:
+            result.append(call())
+        except Exception as exc:  # re-raised in the test's thread
+            result.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=60)
+    if isinstance(result[0], Exception):
+        raise result[0]
+    return result[0]
+
+
+def test_exports_stream_after_the_request_context_is_gone(evaluator, s):
+    """A real server pops the request's context (removing its session) before the body streams.
+
+    The in-process tests hold an application context around every request, which kept the view's
+    session and its Region alive; in gunicorn the stream read a detached Region: 500 with rows.
+    Here each request runs in a thread without an application context, as in a real server.
+    """
+    for name in NAMES:
+        for fmt in ("csv", "xlsx"):
+            url = f"{API}/exports/{name}.{fmt}?{RANGE}"
+            held = evaluator.get(url)
+            assert held.status_code == 200
+            expected = held.get_data(as_text=True) if fmt == "csv" else read_xlsx(held)
+            db.session.rollback()  # end this thread's read transaction (SQLite: it would block the writer)
+            # the body streams in that thread too (a context belongs to the thread that pushed it)
+            status, body = _in_a_thread_of_its_own(lambda: (lambda r: (r.status_code, r.get_data()))(evaluator.get(url)))
+            assert status == 200, (name, fmt, body[:300])
+            if fmt == "csv":
+                assert body.decode() == expected, name
+                assert expected.count("\r\n") > 1, f"{name}: no rows to stream"
+            else:
+                assert read_xlsx_bytes(body) == expected, name
