@@ -61,6 +61,8 @@ def end_session_quietly(error: BaseException | None = None) -> None:
     and gunicorn answered 500 to a request whose answer was ready (found in the fault test).
     The transaction is gone with the connection anyway: nothing was committed that is not.
     """
+    if not db.session.registry.has():  # the request never used the database
+        return
     try:
         db.session.close()
     except Exception as exc:  # noqa: BLE001 - the answer is ready; the lost connection is not the client's problem
