@@ -33,11 +33,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from . import api, auth, cli, jobs, models, ops, security_headers, web  # noqa: F401 - models registers the tables
+    from . import api, auth, cli, jobs, models, ops, outage, security_headers, web  # noqa: F401 - models registers the tables
     from .api.errors import register_error_handlers
     from .extensions import csrf, db, migrate
 
     db.init_app(app)
+    outage.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True,
                      include_object=_modelled)
     csrf.init_app(app)

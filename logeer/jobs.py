@@ -159,14 +159,21 @@ def run_job(name: str, now: dt.datetime | None = None, *, manual: bool = False) 
     ``manual`` (the run-once command) runs a time-of-day job even before its time; it still
     runs at most once per period.
     """
+    from .outage import database_unavailable, describe, rollback_quietly
+
     now = now or utcnow()
     try:
         job = JOBS[name]
         handled = job(now, force=True) if manual and name in TIME_OF_DAY_JOBS else job(now)
         db.session.commit()
-    except Exception:
-        db.session.rollback()
-        log.exception("job %s failed", name)
+    except Exception as exc:
+        rollback_quietly()
+        if database_unavailable(exc):
+            # A restart or failover, not a bug: the job is idempotent and the next run carries on.
+            log.warning("job %s stopped, the database is unavailable (the next run carries on): %s",
+                        name, describe(exc))
+        else:
+            log.exception("job %s failed", name)
         raise
     log.info("job %s ran as of %s: %s handled", name, now.isoformat(), handled)
     return handled

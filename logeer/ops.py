@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
+from .outage import rollback_quietly
 
 bp = Blueprint("ops", __name__)
 
@@ -17,6 +18,6 @@ def healthz():
         db.session.execute(sa.text("SELECT 1"))
         db.session.rollback()
     except SQLAlchemyError:
-        db.session.rollback()
+        rollback_quietly()
         return jsonify({"status": "unavailable", "database": "unreachable"}), 503
     return jsonify({"status": "ok", "database": "ok"})

@@ -5,12 +5,14 @@ import logging
 
 from flask import Flask, g, jsonify, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from ..booking.errors import DomainError
-from ..extensions import db
+from ..outage import database_unavailable, describe, rollback_quietly
+
+__all__ = ["RETRY_AFTER_SECONDS", "database_unavailable", "error_response", "register_error_handlers"]
 
 log = logging.getLogger(__name__)
 
@@ -45,26 +47,6 @@ def error_response(status: int, code: str | None = None, message: str | None = N
 RETRY_AFTER_SECONDS = 5
 
 
-def database_unavailable(error: Exception) -> bool:
-    """True for errors that mean "the database cannot be reached right now", not a bug.
-
-    The server refused or dropped the connection (restart, failover, network), the pool had no
-    connection to give in time, or the database asked to try again (a serialisation failure or
-    deadlock, SQLite's busy lock): all OperationalError or a connection marked invalid.
-    """
-    if isinstance(error, (OperationalError, PoolTimeout)):
-        return True
-    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
-
-
-def _rollback_quietly() -> None:
-    """Roll the session back; when even that fails (the connection is gone), discard the session."""
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - the connection is already lost; nothing else to undo
-        db.session.close()
-
-
 def _flatten_webargs(messages: dict) -> dict:
     """webargs nests errors by location ({"json": {...}}); the contract wants field -> messages."""
     flat: dict = {}
@@ -88,9 +70,23 @@ def register_error_handlers(app: Flask, html_handler=None) -> None:
             return error_response(status, code, message, fields)
         return html_handler(status, code, message, fields)
 
+    def unavailable():
+        # The error page must not ask the database who is logged in (nor anything else).
+        login_manager = getattr(app, "login_manager", None)
+        if login_manager is not None:
+            g._login_user = login_manager.anonymous_user()
+        response = respond(503, "unavailable", "De database is even niet bereikbaar. Probeer het over enkele seconden opnieuw.")
+        if isinstance(response, tuple):
+            response = app.make_response(response)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    # Every handler rolls back quietly: when the connection went away after the view's last
+    # statement, a plain rollback would raise inside the handler and turn a 404 or 409 into a 500.
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
-        db.session.rollback()
+        if not rollback_quietly():
+            return unavailable()
         response = respond(error.status, error.code, error.message, error.fields)
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
@@ -100,12 +96,20 @@ def register_error_handlers(app: Flask, html_handler=None) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
-        db.session.rollback()
+        if not rollback_quietly():
+            return unavailable()
         return respond(400, "csrf_failed", "De sessie is verlopen. Laad de pagina opnieuw.")
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        db.session.rollback()
+        original = getattr(error, "original_exception", None)
+        if not rollback_quietly() or (error.code == 500 and database_unavailable(original)):
+            # The database went away after the view's last statement, or an error raised where no
+            # other handler applies (an after-request hook, an error handler) reached Flask as an
+            # InternalServerError: the database is away, not broken.
+            log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                        describe(original) if original is not None else "rollback failed")
+            return unavailable()
         status = error.code or 500
         data = getattr(error, "data", None) or {}
         if status == 400 and "messages" in data:
@@ -117,24 +121,18 @@ def register_error_handlers(app: Flask, html_handler=None) -> None:
     @app.errorhandler(DBAPIError)
     @app.errorhandler(PoolTimeout)
     def _database_error(error: Exception):
-        _rollback_quietly()
+        rollback_quietly()
         if not database_unavailable(error):
             log.exception("database error on %s %s", request.method, request.path)
             return respond(500)
-        log.warning("database unavailable on %s %s: %s", request.method, request.path,
-                    str(getattr(error, "orig", error)).splitlines()[0] if str(error) else type(error).__name__)
-        # The error page must not ask the database who is logged in (nor anything else).
-        login_manager = getattr(app, "login_manager", None)
-        if login_manager is not None:
-            g._login_user = login_manager.anonymous_user()
-        response = respond(503, "unavailable", "De database is even niet bereikbaar. Probeer het over enkele seconden opnieuw.")
-        if isinstance(response, tuple):
-            response = app.make_response(response)
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, describe(error))
+        return unavailable()
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        _rollback_quietly()
+        rollback_quietly()
+        if database_unavailable(error):  # raised as the cause of another error
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, describe(error))
+            return unavailable()
         log.exception("unhandled error on %s %s", request.method, request.path)
         return respond(500)

@@ -4,10 +4,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_smorest import Blueprint
 
-from ..booking.errors import Conflict, Forbidden, NotFound
-from ..extensions import db
+from ..booking.errors import Forbidden
 from ..models import OutboxMessage
-from ..models.base import utcnow
+from ..notify.outbox import retry_message
 from ..schemas import OutboxMessageSchema, OutboxQuerySchema, page_of
 from .common import actor, commit, paginate
 
@@ -37,12 +36,6 @@ def list_messages(args):
 @blp.response(200, OutboxMessageSchema)
 def retry(message_id):
     """Try a failed e-mail again (after the address was corrected at the source)."""
-    user = _coordinator()
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None or message.region_id != user.region_id:
-        raise NotFound("Bericht niet gevonden.")
-    if message.status != "failed":
-        raise Conflict("Alleen mislukte berichten kunnen opnieuw.", code="invalid_transition")
-    message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
+    message = retry_message(actor(), message_id)
     commit()
     return message

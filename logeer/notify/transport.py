@@ -6,9 +6,10 @@ import ssl
 import sys
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, parseaddr
 from urllib.parse import unquote, urlsplit
 
+from ..bounds import single_line
 from ..models import OutboxMessage
 
 SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
@@ -44,15 +45,31 @@ def parse_mail_url(url: str) -> MailConfig:
     )
 
 
+def message_id(row: OutboxMessage, mail_from: str) -> str:
+    """The Message-ID of an outbox row: the same on every attempt, so a receiver can recognise a
+    message sent again after a lost "sent" mark (docs/performance.md, at-least-once delivery).
+
+    The row's id and creation time make it unique per row and database; the sender's domain
+    makes it unique per installation.
+    """
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "logeer"
+    created = int(row.created_at.timestamp()) if row.created_at else 0
+    return f"<outbox-{row.id}.{created}@{domain}>"
+
+
 def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
-    """A multipart/alternative e-mail (plain text and HTML) for an outbox row."""
+    """A multipart/alternative e-mail (plain text and HTML) for an outbox row.
+
+    Raises ValueError (or another exception) when the row cannot become an e-mail, e.g. a
+    recipient with a line break; the subject of a row queued before subjects were made one line
+    (notify.queue_email) is made one line here.
+    """
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = row.recipient
-    message["Subject"] = row.subject
+    message["Subject"] = single_line(row.subject)
     message["Date"] = formatdate(localtime=False)
-    # Stable per outbox row, so a receiver can recognise a resend after a crash.
-    message["Message-ID"] = make_msgid(idstring=f"outbox-{row.id}", domain="logeer")
+    message["Message-ID"] = message_id(row, mail_from)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(row.body_text)
     message.add_alternative(row.body_html, subtype="html")
@@ -86,6 +103,11 @@ class Transport:
             sys.stdout.flush()
             return
         self.smtp.send_message(message)
+
+    def reset(self) -> None:
+        """Forget a half-sent message (SMTP RSET) so the connection can carry the next one."""
+        if self.smtp is not None:
+            self.smtp.rset()
 
     def __exit__(self, *exc) -> None:
         if self.smtp is not None:

@@ -17,6 +17,7 @@ from ..booking.errors import DomainError, NotFound
 from ..bounds import parse_id, parse_page
 from ..extensions import db
 from ..models import AuditEntry, Bed, Booking, Guest, Location, Organisation, OutboxMessage, User
+from ..notify.outbox import retry_message
 from ..schemas import SettingsSchema
 from . import labels
 from .account_forms import OrganisationRenameForm, UserEditForm
@@ -377,7 +378,24 @@ def failed_emails():
     messages = list(db.session.scalars(
         sa.select(OutboxMessage).where(OutboxMessage.region_id == user.region_id, OutboxMessage.status == "failed")
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(200)))
-    return render_template("coordinator/failed_emails.html", messages=messages, tz=user.region.tz)
+    return render_template("coordinator/failed_emails.html", messages=messages, tz=user.region.tz,
+                           action_form=ActionForm())
+
+
+@bp.post("/mislukte-mails/<int:message_id>/opnieuw")
+@role_required("coordinator")
+def retry_failed_email(message_id: int):
+    """Send a failed e-mail again with the next outbox run (after the cause was fixed)."""
+    if ActionForm().validate_on_submit():
+        try:
+            message = retry_message(acting_user(), message_id)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("De e-mail aan %(recipient)s wordt opnieuw verstuurd.", recipient=message.recipient), "success")
+    return redirect(url_for("coordinator.failed_emails"))
 
 
 __all__ = ["bp", "Location", "Organisation", "User"]

@@ -7,12 +7,18 @@
 * it recovered by itself (worker respawned by gunicorn, connections replaced by pool pre-ping);
 * the outbox delivers every queued e-mail to a local SMTP server (aiosmtpd) once the database is
   back: a sender thread runs the ``send_outbox`` job every two seconds throughout, as the
-  scheduler would, failing while the database is away.
+  scheduler would, failing while the database is away, with warnings only (no ERROR log).
+
+Any of these failing (above all a single 500) makes the command exit 1 with the reasons on stderr.
+The cluster restarted is ``LOGEER_BENCH_PG_CLUSTER`` (default ``15 main``): point
+LOGEER_BENCH_POSTGRES_URL at a cluster of your own (``pg_createcluster 15 fault --port 5439``)
+so the restart does not disturb others on the same server.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import re
 import signal
@@ -29,7 +35,22 @@ from . import common
 from .common import percentile
 from .loadtest import Server, free_port, integrity, mixed_load, request_once, summarise_load
 
-PG_RESTART = ["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "restart", "-m", "fast"]
+PG_CLUSTER = os.environ.get("LOGEER_BENCH_PG_CLUSTER", "15 main").split()
+PG_RESTART = ["pg_ctlcluster", "--skip-systemctl-redirect", *PG_CLUSTER, "restart", "-m", "fast"]
+
+
+class ErrorLogs(logging.Handler):
+    """Counts log records at ERROR or above in this process (the outbox sender's), keeping the first few."""
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.count = 0
+        self.first: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        if len(self.first) < 5:
+            self.first.append(f"{record.name}: {record.getMessage()[:200]}")
 
 
 class Mailbox:
@@ -131,6 +152,8 @@ def run_fault(data: dict, pg_restart: bool = False, duration: float = 90, worker
         mail_url = f"smtp://127.0.0.1:{mailbox.port}"
         server = Server(url, workers=workers, threads=1, extra_env={"LOGEER_MAIL_URL": mail_url}).start()
         sender = OutboxSender(url, mail_url)
+        error_logs = ErrorLogs()
+        logging.getLogger().addHandler(error_logs)
         health: list[tuple[float, int, float]] = []
         stop_probe = threading.Event()
 
@@ -180,6 +203,7 @@ def run_fault(data: dict, pg_restart: bool = False, duration: float = 90, worker
                 break
             time.sleep(1)
         server.stop()
+        logging.getLogger().removeHandler(error_logs)
 
     summary = summarise_load(run)
     records = run["records"]
@@ -224,18 +248,43 @@ def run_fault(data: dict, pg_restart: bool = False, duration: float = 90, worker
     out["outbox"] = {"sent_in_run": len(sent_ids), "received_by_smtp": len(received),
                      "received_messages": len(mailbox.received), "still_pending": pending, "failed": failed,
                      "sent_but_not_received": len(sent_ids - received), "sender_runs": sender.runs,
-                     "sender_failures": sender.failures, "sender_errors": dict(sender.errors)}
+                     "sender_failures": sender.failures, "sender_errors": dict(sender.errors),
+                     "sender_error_logs": error_logs.count, "sender_error_log_examples": error_logs.first}
     out["outbox"]["all_delivered"] = pending == 0 and failed == 0 and sent_ids <= received
     sender.dispose()
-    out["server_errors_500"] = sum(1 for r in records if r.status == 500)
+    fives = [r for r in records if r.status == 500]
+    out["server_errors_500"] = len(fives)
+    out["server_errors_500_by_operation"] = dict(Counter(r.op for r in fives))
+    out["healthz_500"] = sum(1 for _, status, _ in health if status == 500)
     recovered = all(200 <= s < 500 for s in out["last_15s"]["statuses"])
     out["recovered"] = recovered
-    out["ok"] = (out["server_errors_500"] == 0 and not lost and not any(checks.values())
-                 and out["outbox"]["all_delivered"] and recovered)
+    problems = []
+    if fives or out["healthz_500"]:
+        problems.append(f"{len(fives)} request(s) and {out['healthz_500']} /healthz probe(s) answered 500 "
+                        f"({out['server_errors_500_by_operation']}); see {server.log_path}")
+    if lost:
+        problems.append(f"{len(lost)} booking(s) answered 201 are missing: {lost[:10]}")
+    if any(checks.values()):
+        problems.append(f"integrity checks failed: { {k: v for k, v in checks.items() if v} }")
+    if not out["outbox"]["all_delivered"]:
+        problems.append(f"outbox not delivered: {pending} pending, {failed} failed, "
+                        f"{out['outbox']['sent_but_not_received']} sent but not received")
+    if error_logs.count:
+        problems.append(f"the outbox sender logged {error_logs.count} error(s): {error_logs.first}")
+    if not recovered:
+        problems.append(f"not recovered: the last 15 s answered {out['last_15s']['statuses']}")
+    if pg_restart and events.get("postgresql_restart", {}).get("returncode"):
+        problems.append(f"the PostgreSQL restart failed: {events['postgresql_restart']['output']}")
+    out["problems"] = problems
+    out["ok"] = not problems
     name = "fault-" + data["scale"] + ("-pg-restart" if pg_restart else "") + ".json"
     common.write_json(os.path.join(common.RESULTS, name), out)
     print(json.dumps(out, indent=2, default=str))
-    return 0 if out["ok"] else 1
+    if problems:
+        print("FAULT TEST FAILED:\n  - " + "\n  - ".join(problems), file=sys.stderr)
+        return 1
+    print("fault test passed: no 500, nothing lost, everything delivered, recovered by itself", file=sys.stderr)
+    return 0
 
 
 def missing_bookings(url: str, created: dict[int, dict]) -> list[int]:
