@@ -10,3 +10,8 @@ def post_worker_init(worker):
     """
     gc.collect()
     gc.freeze()
+
+# No runtime control socket: gunicorn's default is one path per user (~/.gunicorn/gunicorn.ctl), so a
+# second instance on the same machine (scripts/run beside the tests' servers or scripts/bench) would
+# take it over from the first. logeer is managed by its process manager, not by gunicornc.
+control_socket_disable = True

@@ -164,8 +164,7 @@ class LiveServer:
         self._stderr = open(self.stderr_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{self.port}", "--access-logfile", "-",
-             # its own control socket: by default every gunicorn of the user shares ~/.gunicorn/gunicorn.ctl
-             "--control-socket", str(self.workdir / "gunicorn.ctl"), "logeer:create_app()"],
+             "logeer:create_app()"],  # gunicorn.conf.py of the checkout applies, as in production
             cwd=ROOT, env=self.env(), stdout=self._stdout, stderr=self._stderr, start_new_session=True,
         )
 
