@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from . import api, auth, cli, jobs, models, ops, outage, security_headers, web  # noqa: F401 - models registers the tables
+    from . import api, auth, cli, jobs, models, ops, outage, security_headers, transaction, web  # noqa: F401 - models registers the tables
     from .api.errors import register_error_handlers
     from .extensions import csrf, db, migrate
 
@@ -49,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     web.i18n.init_app(app)
     web.init_app(app)
     register_error_handlers(app, html_handler=web.error_page)
+    transaction.init_app(app)  # after every blueprint: each view commits in one place
     cli.init_app(app)
     jobs.init_app(app)
     proxies = app.config.get("TRUSTED_PROXIES", 0)

@@ -65,6 +65,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def questions_of(invitation: SurveyInvitation) -> list[dict[str, Any]]:
+    """The questions an invitation's link shows: its region's, of its phase."""
+    return questions_for(db.session.get(Region, invitation.region_id), invitation.phase)
+
+
 def questions_for(region: Region, phase: str | None = None) -> list[dict[str, Any]]:
     """The region's questions (its setting, else the default set), optionally only those of ``phase``."""
     configured = region.setting("survey_questions") or DEFAULT_QUESTIONS

@@ -176,8 +176,8 @@ def log_in_error(user: User, code: str | None, *, max_failures: int, lockout_min
                  now: dt.datetime | None = None) -> DomainError | None:
     """After the right password: None when the user may go on, else the error to answer.
 
-    A wrong code is recorded (it counts towards the lock-out), so the caller commits before it
-    answers with the error. Raises TooManyAttempts after ``max_failures`` wrong codes in the window.
+    A wrong code is recorded and committed here, as a unit of its own (it counts towards the
+    lock-out whatever the caller answers). Raises TooManyAttempts after ``max_failures`` wrong codes in the window.
     """
     if not is_on(user):
         return None
@@ -195,6 +195,7 @@ def log_in_error(user: User, code: str | None, *, max_failures: int, lockout_min
         return None
     db.session.add(LoginFailure(email=key, at=now))
     audit.record(user, "login_second_factor_failed", "user", user.id)
+    db.session.commit()
     return InvalidSecondFactor()
 
 

@@ -14,7 +14,7 @@ from ..schemas import (
     TwoFactorCodeInSchema,
     TwoFactorEnrolmentSchema,
 )
-from .common import actor, commit
+from .common import actor
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Password reset, two-factor log-in, renaming")
 
@@ -25,7 +25,6 @@ blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Passwor
 def update_organisation(data, organisation_id):
     """Rename an organisation (coordinator of its region)."""
     org = accounts.rename_organisation(actor(), organisation_id, data)
-    commit()
     return org
 
 
@@ -35,7 +34,6 @@ def update_organisation(data, organisation_id):
 def request_password_reset(data):
     """E-mail a reset link (valid 1 hour) when the address is a user's; 202 whatever the address."""
     links.request_password_reset(data["email"])
-    commit()
 
 
 @blp.route("/auth/password-reset/confirm", methods=["POST"])
@@ -44,7 +42,6 @@ def request_password_reset(data):
 def confirm_password_reset(data):
     """Choose a new password with the link's token; every session and token of the user ends."""
     links.set_password_with_link(data["token"], data["password"])
-    commit()
 
 
 @blp.route("/me/two-factor", methods=["POST"])
@@ -52,7 +49,6 @@ def confirm_password_reset(data):
 def start_two_factor():
     """Start turning two-factor on: a new secret, to put in an authenticator app."""
     secret, uri = two_factor.start_enrolment(actor())
-    commit()
     return {"secret": secret, "otpauth_uri": uri}
 
 
@@ -62,7 +58,6 @@ def start_two_factor():
 def confirm_two_factor(data):
     """Turn two-factor on with a first code from the app; returns 10 recovery codes, once."""
     codes = two_factor.confirm_enrolment(actor(), data["code"])
-    commit()
     return {"recovery_codes": codes}
 
 
@@ -72,7 +67,6 @@ def confirm_two_factor(data):
 def disable_two_factor(data):
     """Turn two-factor off with a code (refused while the region requires it)."""
     two_factor.disable(actor(), data["code"])
-    commit()
 
 
 @blp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
@@ -80,4 +74,3 @@ def disable_two_factor(data):
 def reset_two_factor(user_id):
     """Turn a user's two-factor off (coordinator; a lost phone): audited, the user's tokens end."""
     two_factor.reset_for(actor(), user_id)
-    commit()

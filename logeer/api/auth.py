@@ -7,7 +7,6 @@ from flask_smorest import Blueprint
 from ..accounts import links, two_factor
 from ..booking import accounts
 from ..booking.errors import InvalidCredentials
-from ..extensions import db
 from ..schemas import (
     MePatchSchema,
     MeSchema,
@@ -24,7 +23,8 @@ from ..schemas import (
     UserSchema,
     page_of,
 )
-from .common import actor, commit, paginate
+from ..sql import paginate
+from .common import actor
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Log-in, users, organisations, region")
 
@@ -48,16 +48,13 @@ def create_token(data):
     config = current_app.config
     user = accounts.authenticate(data["email"], data["password"], address=request.remote_addr,
                                  limits=accounts.LoginLimits.from_config(config))
-    if user is None:
-        commit()  # the audit entry of the failure (the attempt itself is already counted)
+    if user is None:  # the failure's audit entry is already committed (accounts.authenticate)
         raise InvalidCredentials()
     refusal = two_factor.token_refusal(user, data.get("code"), max_failures=config["LOGIN_MAX_FAILURES"],
                                        lockout_minutes=config["LOGIN_LOCKOUT_MINUTES"])
-    if refusal is not None:
-        commit()  # a wrong code counts towards the second factor's lock-out
+    if refusal is not None:  # a wrong code is already committed: it counts towards the lock-out
         raise refusal
     token, expires_at = accounts.issue_token(user, config["TOKEN_TTL_HOURS"])
-    commit()
     return {"token": token, "expires_at": expires_at}
 
 
@@ -69,7 +66,6 @@ def delete_token():
     token = bearer_token()
     if token:
         accounts.revoke_token(token)
-        commit()
 
 
 @blp.route("/me", methods=["GET"])
@@ -85,7 +81,6 @@ def me():
 def update_me(data):
     """Change one's own settings: daily summary e-mail on or off, language."""
     user = accounts.update_own_settings(actor(), data)
-    commit()
     return user
 
 
@@ -94,7 +89,6 @@ def update_me(data):
 @blp.response(201, OrganisationSchema)
 def create_organisation(data):
     org = accounts.create_organisation(actor(), data["name"], data["kind"])
-    commit()
     return org
 
 
@@ -114,7 +108,6 @@ def create_user(data):
         user = accounts.create_user(actor(), **data)
     else:
         user = links.invite_user(actor(), **data)
-    commit()
     return user
 
 
@@ -130,7 +123,6 @@ def list_users(args):
 @blp.response(200, UserSchema)
 def update_user(data, user_id):
     user = accounts.update_user(actor(), user_id, data)
-    commit()
     return user
 
 
@@ -144,7 +136,6 @@ def end_user_sessions(user_id):
     `sessions_ended`.
     """
     accounts.end_sessions_of(actor(), user_id)
-    commit()
 
 
 @blp.route("/regions/current", methods=["GET"])
@@ -161,6 +152,4 @@ def update_region(data):
     if settings:
         settings = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in settings.items()}
     region = accounts.update_region(actor(), data.get("municipalities"), settings)
-    commit()
-    db.session.refresh(region)
     return region

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from .. import calendar_feeds
 from ..stats.schemas import CalendarFeedTokenSchema
-from .common import actor, commit
+from .common import actor
 
 blp = Blueprint("calendar_feeds", __name__, url_prefix="/api/v1",
                 description="A provider's iCalendar link of arrivals and departures")
@@ -26,7 +26,6 @@ def create_token(organisation_id):
     The token is shown only in this response.
     """
     row, token = calendar_feeds.create_feed_token(actor(), organisation_id)
-    commit()
     return {"organisation_id": row.organisation_id, "token": token, "url": feed_url(token), "created_at": row.created_at}
 
 
@@ -35,7 +34,6 @@ def create_token(organisation_id):
 def revoke_token(organisation_id):
     """Revoke the feed link: the old URL answers 404 from now on."""
     calendar_feeds.revoke_feed_token(actor(), organisation_id)
-    commit()
 
 
 @feed_blp.route("/<token>.ics", methods=["GET"])
@@ -45,7 +43,6 @@ def feed(token):
     """Arrivals and departures of the provider's beds as all-day events (booking references, no names)."""
     org = calendar_feeds.organisation_for_token(token)
     body = calendar_feeds.feed(org)
-    commit()  # keeps last_used_at
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="logeer.ics"'
     response.headers["Cache-Control"] = "private, max-age=300"

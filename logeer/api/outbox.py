@@ -1,23 +1,14 @@
 """The outbox as the coordinator sees it: failed e-mails, and a way to try them again."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask_smorest import Blueprint
 
-from ..booking.errors import Forbidden
-from ..models import OutboxMessage
-from ..notify.outbox import retry_message
+from ..notify import outbox
 from ..schemas import OutboxMessageSchema, OutboxQuerySchema, page_of
-from .common import actor, commit, paginate
+from ..sql import paginate
+from .common import actor
 
 blp = Blueprint("outbox", __name__, url_prefix="/api/v1", description="E-mail outbox (coordinator)")
-
-
-def _coordinator():
-    user = actor()
-    if user.role != "coordinator":
-        raise Forbidden()
-    return user
 
 
 @blp.route("/outbox", methods=["GET"])
@@ -25,17 +16,12 @@ def _coordinator():
 @blp.response(200, page_of(OutboxMessageSchema))
 def list_messages(args):
     """The region's e-mails, newest first; `?status=failed` lists those given up on."""
-    user = _coordinator()
-    query = sa.select(OutboxMessage).where(OutboxMessage.region_id == user.region_id)
-    if args.get("status"):
-        query = query.where(OutboxMessage.status == args["status"])
-    return paginate(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()), args["page"], args["per_page"])
+    return paginate(outbox.messages(actor(), args.get("status")), args["page"], args["per_page"])
 
 
 @blp.route("/outbox/<int:message_id>/retry", methods=["POST"])
 @blp.response(200, OutboxMessageSchema)
 def retry(message_id):
     """Try a failed e-mail again (after the address was corrected at the source)."""
-    message = retry_message(actor(), message_id)
-    commit()
+    message = outbox.retry_message(actor(), message_id)
     return message

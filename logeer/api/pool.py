@@ -27,7 +27,8 @@ from ..schemas import (
     page_of,
 )
 from ..booking.errors import InvalidDates
-from .common import actor, commit, paginate
+from ..sql import paginate
+from .common import actor
 
 blp = Blueprint("pool", __name__, url_prefix="/api/v1", description="The bed pool")
 
@@ -37,7 +38,6 @@ blp = Blueprint("pool", __name__, url_prefix="/api/v1", description="The bed poo
 @blp.response(201, LocationSchema)
 def create_location(data):
     location = pool.create_location(actor(), **data)
-    commit()
     return location
 
 
@@ -53,7 +53,6 @@ def list_locations(args):
 @blp.response(201, BedSchema)
 def create_bed(data):
     bed = pool.create_bed(actor(), **data)
-    commit()
     return bed
 
 
@@ -75,7 +74,6 @@ def get_bed(bed_id):
 @blp.response(200, BedSchema)
 def update_bed(data, bed_id):
     bed = pool.update_bed(actor(), bed_id, data)
-    commit()
     return bed
 
 
@@ -85,7 +83,6 @@ def update_bed(data, bed_id):
 def add_availability(data, bed_id):
     """Offer the bed on nights [start, end); overlapping or adjacent periods merge."""
     _, periods = pool.add_availability(actor(), bed_id, data["start"], data["end"])
-    commit()
     return {"items": periods}
 
 
@@ -95,7 +92,6 @@ def add_availability(data, bed_id):
 def remove_availability(args, bed_id):
     """Withdraw nights [start, end) from the pool."""
     pool.remove_availability(actor(), bed_id, args["start"], args["end"])
-    commit()
 
 
 @blp.route("/beds/<int:bed_id>/availability", methods=["GET"])
@@ -110,7 +106,6 @@ def list_availability(bed_id):
 @blp.response(201, ClosureSchema)
 def add_closure(data, bed_id):
     closure = pool.add_closure(actor(), bed_id, data["start"], data["end"], data["reason"])
-    commit()
     return closure
 
 
@@ -125,7 +120,6 @@ def list_closures(bed_id):
 @blp.response(204)
 def remove_closure(bed_id, closure_id):
     pool.remove_closure(actor(), bed_id, closure_id)
-    commit()
 
 
 @blp.route("/beds/<int:bed_id>/calendar", methods=["GET"])

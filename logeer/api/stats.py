@@ -10,7 +10,7 @@ from ..models import User
 from ..stats import exports
 from ..stats.schemas import EvaluationSummarySchema, OptionalRangeQuerySchema, RangeQuerySchema, StatsSummarySchema
 from ..stats.summary import evaluation_summary, occupancy_summary
-from .common import actor, commit
+from .common import actor
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1",
                 description="Statistics and pseudonymised exports (evaluator, coordinator)")
@@ -68,7 +68,6 @@ def _export_view(name: str, fmt: str, optional_range: bool):
         export = exports.EXPORTS[name](user.region, start, end)
         audit.record(user, "export_downloaded", "export", None, export=f"{name}.{fmt}",
                      **{"from": start, "to": end})
-        commit()
         suffix = f"-{start.isoformat()}-{end.isoformat()}" if start else ""
         return stream_export(export, fmt, f"logeer-{name}{suffix}.{fmt}")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from ..booking import waitlist
-from ..models import Offer, WaitlistEntry
 from ..schemas import (
     BookingSchema,
     OfferQuerySchema,
@@ -14,7 +13,8 @@ from ..schemas import (
     WaitlistQuerySchema,
     page_of,
 )
-from .common import actor, commit, paginate
+from ..sql import paginate
+from .common import actor
 
 blp = Blueprint("waitlist", __name__, url_prefix="/api/v1", description="Waitlist and offers")
 
@@ -25,7 +25,6 @@ blp = Blueprint("waitlist", __name__, url_prefix="/api/v1", description="Waitlis
 def create_entry(data):
     """Put a guest on the waitlist; status is `offered` when a bed fitted at once."""
     entry = waitlist.create_entry(actor(), data)
-    commit()
     return entry
 
 
@@ -33,17 +32,13 @@ def create_entry(data):
 @blp.arguments(WaitlistQuerySchema(), location="query")
 @blp.response(200, page_of(WaitlistEntrySchema))
 def list_entries(args):
-    query = waitlist.entries_query(actor())
-    if args.get("status"):
-        query = query.where(WaitlistEntry.status == args["status"])
-    return paginate(query, args["page"], args["per_page"])
+    return paginate(waitlist.entries_query(actor(), args.get("status")), args["page"], args["per_page"])
 
 
 @blp.route("/waitlist/<int:entry_id>/withdraw", methods=["POST"])
 @blp.response(200, WaitlistEntrySchema)
 def withdraw(entry_id):
     entry = waitlist.withdraw_entry(actor(), entry_id)
-    commit()
     return entry
 
 
@@ -51,10 +46,7 @@ def withdraw(entry_id):
 @blp.arguments(OfferQuerySchema(), location="query")
 @blp.response(200, page_of(OfferSchema))
 def list_offers(args):
-    query = waitlist.offers_query(actor())
-    if args.get("status"):
-        query = query.where(Offer.status == args["status"])
-    return paginate(query, args["page"], args["per_page"])
+    return paginate(waitlist.offers_query(actor(), args.get("status")), args["page"], args["per_page"])
 
 
 @blp.route("/offers/<int:offer_id>/accept", methods=["POST"])
@@ -62,7 +54,6 @@ def list_offers(args):
 def accept(offer_id):
     """Accept an offer: it becomes a booking and the entry is placed."""
     booking = waitlist.accept_offer(actor(), offer_id)
-    commit()
     return booking
 
 
@@ -71,5 +62,4 @@ def accept(offer_id):
 def decline(offer_id):
     """Decline an offer: the entry waits again and the nights go to the next entry."""
     offer = waitlist.decline_offer(actor(), offer_id)
-    commit()
     return offer

@@ -97,7 +97,8 @@ def register_attempt(email: str, address: str | None, limits: LoginLimits, now: 
 
 
 def authenticate(email: str, password: str, *, limits: LoginLimits, address: str | None = None) -> User | None:
-    """The active user with these credentials, or None (the attempt stays counted; caller commits).
+    """The active user with these credentials, or None (the attempt stays counted, and a failure's
+    audit entry is committed here, whatever the caller answers).
 
     Raises TooManyAttempts (with ``retry_after`` seconds) past a limit; see register_attempt.
     """
@@ -109,6 +110,7 @@ def authenticate(email: str, password: str, *, limits: LoginLimits, address: str
     if user is None or not user.check_password(password) or not user.active:
         if user is not None:
             audit.record(user, "login_failed", "user", user.id)
+            db.session.commit()  # a unit of its own: the refusal keeps its audit entry
         return None
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.email == email))
     audit.record(user, "login", "user", user.id)
@@ -249,6 +251,25 @@ def rename_organisation(actor: User, organisation_id: int, changes: dict[str, An
     return org
 
 
+def get_user(actor: User, user_id: int) -> User:
+    """A user of the coordinator's region (404 otherwise)."""
+    user = db.session.scalar(list_users(actor).where(User.id == user_id))
+    if user is None:
+        raise NotFound("Gebruiker niet gevonden.")
+    return user
+
+
+def active_user(user_id) -> User | None:
+    """The user with this id when the account is active (the log-in's second step), else None."""
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    return user if user is not None and user.active else None
+
+
+def set_locale(user: User, locale: str) -> None:
+    """Keep the language a user chose in the pages for the next log-in (not audited: a preference of the page)."""
+    user.locale = locale
+
+
 def list_users(actor: User) -> sa.Select:
     _require_coordinator(actor)
     return (
@@ -316,6 +337,8 @@ def update_region(actor: User, municipalities: list[str] | None, settings: dict[
         region.municipalities = [by_name.get(n) or Municipality(name=n) for n in wanted]
     db.session.flush()
     audit.record(actor, "region_updated", "region", region.id, municipalities=municipalities, settings=settings)
+    db.session.flush()
+    db.session.refresh(region)  # the municipalities as stored, in the relationship's order
     return region
 
 

@@ -1,7 +1,10 @@
 """Writing audit entries, in the same transaction as the change or read they record."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import AuditEntry
@@ -37,3 +40,41 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def actions(region_id: int) -> list[str]:
+    """The kinds of action the region's audit log holds (the log's filter)."""
+    return list(db.session.scalars(
+        sa.select(AuditEntry.action).where(AuditEntry.region_id == region_id).distinct().order_by(AuditEntry.action)))
+
+
+def log_page(user, *, action: str | None = None, user_id: int | None = None, reference: str | None = None,
+             start: dt.date | None = None, end: dt.date | None = None, page: int = 1,
+             per_page: int = 50) -> tuple[list[AuditEntry], bool]:
+    """One page of the region's audit log, newest first, filtered; and whether a next page exists.
+
+    ``reference`` is a booking's or a guest's; ``start`` and ``end`` are days (both included) in the
+    region's time zone. The coordinator only.
+    """
+    from ..models import Booking, Guest
+    from .errors import Forbidden
+
+    if user.role != "coordinator":
+        raise Forbidden()
+    query = sa.select(AuditEntry).where(AuditEntry.region_id == user.region_id)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if user_id:
+        query = query.where(AuditEntry.user_id == user_id)
+    if reference:
+        booking_ids = sa.select(Booking.id).where(Booking.reference == reference, Booking.region_id == user.region_id)
+        guest_ids = sa.select(Guest.id).where(Guest.reference == reference, Guest.region_id == user.region_id)
+        query = query.where(sa.or_(AuditEntry.booking_id.in_(booking_ids), AuditEntry.guest_id.in_(guest_ids)))
+    tz = user.region.tz
+    if start:
+        query = query.where(AuditEntry.at >= dt.datetime.combine(start, dt.time(), tz))
+    if end:
+        query = query.where(AuditEntry.at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz))
+    entries = list(db.session.scalars(
+        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(per_page + 1).offset((page - 1) * per_page)))
+    return entries[:per_page], len(entries) > per_page

@@ -7,12 +7,12 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Bed, Booking, GuestNight, Location, User
-from ..models.base import unused_reference, utcnow
+from ..models.base import ACTIVE_BOOKING_STATUSES, unused_reference, utcnow
 from ..models.bookings import TRANSITIONS
 from . import audit
 from .claims import claim_bed_nights, claim_guest_nights, guest_has_overlap, release_booking_nights
 from .errors import BedUnavailable, Forbidden, GuestOverlap, Invalid, InvalidDates, InvalidTransition, NotFound
-from .guests import get_guest
+from .guests import audit_listed, get_guest
 from .matching import offer_freed_nights
 from .pool import get_bed
 from .search import bed_check
@@ -164,6 +164,64 @@ def bookings_query(user: User) -> sa.Select:
         )
         return query.where(Booking.bed_id.in_(own_beds))
     return query.where(sa.false())
+
+
+def list_bookings(user: User, *, status: str | None = None, from_: dt.date | None = None, to: dt.date | None = None,
+                  bed_id: int | None = None) -> sa.Select:
+    """The bookings the user may see, filtered, by arrival."""
+    query = bookings_query(user)
+    if status:
+        query = query.where(Booking.status == status)
+    if from_:
+        query = query.where(Booking.departure > from_)
+    if to:
+        query = query.where(Booking.arrival < to)
+    if bed_id:
+        query = query.where(Booking.bed_id == bed_id)
+    return query.order_by(Booking.arrival, Booking.id)
+
+
+def current_and_earlier(user: User, today: dt.date) -> tuple[list[Booking], list[Booking]]:
+    """'Mijn reserveringen': active stays not yet over, then the 50 latest others; audited as one guest-list read."""
+    query = bookings_query(user)
+    current = list(db.session.scalars(
+        query.where(Booking.status.in_(ACTIVE_BOOKING_STATUSES), Booking.departure >= today)
+        .order_by(Booking.arrival, Booking.id)
+    ))
+    earlier = list(db.session.scalars(
+        query.where(sa.not_(Booking.id.in_([b.id for b in current]))).order_by(Booking.arrival.desc()).limit(50)
+    ))
+    audit_listed(user, (b.guest_id for b in current + earlier))
+    return current, earlier
+
+
+def day_lists(user: User, today: dt.date) -> dict[str, list[Booking]]:
+    """'Vandaag': arrivals, departures and guests staying; audited as one guest-list read."""
+    query = bookings_query(user)
+    lists = {
+        "arrivals": list(db.session.scalars(
+            query.where(Booking.status == "confirmed", Booking.arrival <= today).order_by(Booking.arrival, Booking.id))),
+        "departures": list(db.session.scalars(
+            query.where(Booking.status == "checked_in", Booking.departure <= today).order_by(Booking.departure, Booking.id))),
+        "staying": list(db.session.scalars(
+            query.where(Booking.status == "checked_in", Booking.departure > today).order_by(Booking.departure, Booking.id))),
+    }
+    audit_listed(user, (b.guest_id for rows in lists.values() for b in rows))
+    return lists
+
+
+def stays_between(user: User, bed_ids: list[int], start: dt.date, end: dt.date) -> list[Booking]:
+    """Requested and held stays on these beds that overlap nights ``[start, end)`` (the bed calendar)."""
+    return list(db.session.scalars(bookings_query(user).where(
+        Booking.bed_id.in_(bed_ids), Booking.arrival < end, Booking.departure > start,
+        Booking.status.in_(("requested", "confirmed", "checked_in", "completed")),
+    )))
+
+
+def open_requests(user: User) -> list[Booking]:
+    """Requests waiting for the provider's answer, by arrival."""
+    return list(db.session.scalars(
+        bookings_query(user).where(Booking.status == "requested").order_by(Booking.arrival, Booking.id)))
 
 
 def get_booking(user: User, booking_id: int, *, lock: bool = False) -> Booking:

@@ -63,6 +63,30 @@ def list_guests(user: User) -> sa.Select:
     return query.where(Guest.organisation_id == user.organisation_id).order_by(Guest.created_at.desc(), Guest.id.desc())
 
 
+def guest_page(user: User, page: int, per_page: int) -> dict:
+    """One page of the organisation's guests (the API's list envelope); the listing is audited as one read."""
+    from ..sql import paginate
+
+    result = paginate(list_guests(user), page, per_page)
+    audit.record(user, "guest_list", "guest", None, ids=[g.id for g in result["items"]])
+    return result
+
+
+def recent_guests(user: User, limit: int = 500) -> list[Guest]:
+    """The organisation's latest guests (for a form's choice); the listing is audited as one read."""
+    rows = list(db.session.scalars(list_guests(user).limit(limit)))
+    if rows:
+        audit.record(user, "guest_list", "guest", None, ids=[g.id for g in rows])
+    return rows
+
+
+def audit_listed(user: User, guest_ids) -> None:
+    """Record that a page listed these guests (bookings or waitlist entries naming them) as one read."""
+    ids = sorted(set(guest_ids))
+    if ids:
+        audit.record(user, "guest_list", "guest", None, ids=ids)
+
+
 def erase_expired_guests(region, now) -> int:
     """Erase name, birth year and contact data of guests inactive for the retention period.
 

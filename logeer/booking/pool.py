@@ -128,6 +128,19 @@ def list_beds(user: User, location_id: int | None = None) -> sa.Select:
     return query
 
 
+def managed_beds(user: User) -> list[Bed]:
+    """The beds this user manages: the own organisation's (provider) or the region's (coordinator)."""
+    query = list_beds(user)
+    if user.role == "provider":
+        query = query.where(Location.organisation_id == user.organisation_id)
+    return list(db.session.scalars(query))
+
+
+def beds_by_id(bed_ids: Sequence[int]) -> dict[int, Bed]:
+    """Beds by id (the search's alternatives name beds by id)."""
+    return {b.id: b for b in db.session.scalars(sa.select(Bed).where(Bed.id.in_(list(bed_ids))))}
+
+
 def _has_stay_claims(bed_id: int, start: dt.date, end: dt.date | None = None, kinds: Sequence[str] = ("stay",)) -> bool:
     """True when an active booking or open offer claims one of the nights (completed stays excluded)."""
     query = (
@@ -255,6 +268,19 @@ def add_closure(user: User, bed_id: int, start: dt.date, end: dt.date, reason: s
     claim_bed_nights(bed.id, start, end, closure_id=closure.id, error=BedHasBookings)
     audit.record(user, "closure_added", "closure", closure.id, bed_id=bed.id, start=start, end=end)
     return closure
+
+
+def closures_between(bed_ids: Sequence[int], start: dt.date, end: dt.date) -> list[Closure]:
+    """Closures of these beds that overlap nights ``[start, end)``, by start."""
+    return list(db.session.scalars(
+        sa.select(Closure).where(Closure.bed_id.in_(bed_ids), Closure.end > start, Closure.start < end)
+        .order_by(Closure.start)))
+
+
+def reopen_closure(user: User, closure_id: int) -> Closure:
+    """remove_closure when only the closure's id is known (the bed calendar's button)."""
+    closure = db.session.get(Closure, closure_id)
+    return remove_closure(user, closure.bed_id if closure else 0, closure_id)
 
 
 def list_closures(bed: Bed) -> list[Closure]:

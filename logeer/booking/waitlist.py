@@ -12,7 +12,7 @@ from ..models.base import utcnow
 from . import audit
 from .bookings import create_booking
 from .errors import Conflict, Forbidden, Invalid, InvalidDates, NotFound
-from .guests import get_guest
+from .guests import audit_listed, get_guest
 from .matching import offer_for_entry, offer_freed_nights
 from .sqlfunc import date_add
 
@@ -102,15 +102,50 @@ def create_entry(user: User, data: dict[str, Any], *, now: dt.datetime | None = 
     return entry
 
 
-def entries_query(user: User) -> sa.Select:
-    return _scope(sa.select(WaitlistEntry), WaitlistEntry, user).order_by(
-        WaitlistEntry.urgent.desc(), WaitlistEntry.created_at, WaitlistEntry.id
-    )
+def entries_query(user: User, status: str | None = None) -> sa.Select:
+    """The waitlist entries the user may see (urgent first, then oldest), optionally of one status."""
+    query = _scope(sa.select(WaitlistEntry), WaitlistEntry, user)
+    if status:
+        query = query.where(WaitlistEntry.status == status)
+    return query.order_by(WaitlistEntry.urgent.desc(), WaitlistEntry.created_at, WaitlistEntry.id)
 
 
-def offers_query(user: User) -> sa.Select:
+def offers_query(user: User, status: str | None = None, *, open_at: dt.datetime | None = None) -> sa.Select:
+    """The offers the user may see, newest first; of one status, or only those open at ``open_at``."""
     query = sa.select(Offer).join(WaitlistEntry, WaitlistEntry.id == Offer.waitlist_entry_id)
+    if status:
+        query = query.where(Offer.status == status)
+    if open_at is not None:
+        query = query.where(Offer.status == "open", Offer.expires_at > open_at)
     return _scope(query, Offer, user).order_by(Offer.created_at.desc(), Offer.id.desc())
+
+
+def overview(user: User, now: dt.datetime) -> tuple[list[Offer], list[WaitlistEntry]]:
+    """The waitlist page: open offers and the latest 200 entries; audited as one guest-list read."""
+    offers = list(db.session.scalars(offers_query(user, open_at=now)))
+    entries = list(db.session.scalars(entries_query(user).limit(200)))
+    audit_listed(user, (e.guest_id for e in entries))
+    return offers, entries
+
+
+def open_offer_count(user: User, now: dt.datetime) -> int:
+    """How many offers wait for the user's organisation's answer (shown in the navigation)."""
+    from ..sql import count
+
+    return count(offers_query(user, open_at=now))
+
+
+def get_offer(user: User, offer_id: int) -> Offer:
+    """An offer the user may see (the page the offer e-mail links to)."""
+    offer = db.session.scalar(offers_query(user).where(Offer.id == offer_id))
+    if offer is None:
+        raise NotFound("Dit aanbod bestaat niet, of is niet voor uw organisatie.")
+    return offer
+
+
+def open_offer_of(entry: WaitlistEntry) -> Offer | None:
+    """The open offer made to an entry, if any."""
+    return db.session.scalar(sa.select(Offer).where(Offer.waitlist_entry_id == entry.id, Offer.status == "open"))
 
 
 def _get_entry(user: User, entry_id: int) -> WaitlistEntry:

@@ -146,13 +146,14 @@ def send_outbox(now: dt.datetime) -> int:
     return sent
 
 
-def failed_messages(region_id: int) -> sa.Select:
-    """Messages given up on, for the coordinator to see."""
-    return (
-        sa.select(OutboxMessage)
-        .where(OutboxMessage.region_id == region_id, OutboxMessage.status == "failed")
-        .order_by(OutboxMessage.created_at.desc())
-    )
+def messages(user: User, status: str | None = None) -> sa.Select:
+    """The region's e-mails, newest first, optionally of one status (``failed``: given up on); coordinator only."""
+    if user.role != "coordinator":
+        raise Forbidden()
+    query = sa.select(OutboxMessage).where(OutboxMessage.region_id == user.region_id)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    return query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
 
 
 def retry_message(user: User, message_id: int) -> OutboxMessage:

@@ -153,3 +153,20 @@ def evaluation_summary(region: Region, start: dt.date, end: dt.date) -> dict[str
     })
     return summary
 
+
+def coordinator_overview(user) -> dict[str, int]:
+    """The coordinator's start page: organisations, users, active beds, open requests, failed e-mails."""
+    from ..booking import accounts, pool
+    from ..models import Booking, OutboxMessage
+    from ..sql import count
+
+    region_id = user.region_id
+    return {
+        "organisations": count(accounts.list_organisations(user)),
+        "users": count(accounts.list_users(user)),
+        "beds": count(pool.list_beds(user).where(Bed.active.is_(True))),
+        "requested": db.session.scalar(sa.select(sa.func.count(Booking.id)).where(
+            Booking.region_id == region_id, Booking.status == "requested")),
+        "failed": db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(
+            OutboxMessage.region_id == region_id, OutboxMessage.status == "failed")),
+    }

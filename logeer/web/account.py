@@ -14,8 +14,9 @@ from flask_login import current_user, login_required
 
 from ..accounts import links, two_factor
 from ..booking.errors import DomainError, TooManyAttempts
-from ..extensions import db
+from ..booking import accounts
 from ..models import User
+from ..transaction import discard
 from .account_forms import CodeForm, ForgotPasswordForm, SetPasswordForm
 from .forms import ActionForm
 from .helpers import acting_user, show_errors
@@ -59,8 +60,7 @@ def _pending_user() -> User | None:
     pending = session.get(_PENDING)
     if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > SECOND_STEP_SECONDS:
         return None
-    user = db.session.get(User, pending.get("user_id"))
-    return user if user is not None and user.active else None
+    return accounts.active_user(pending.get("user_id"))
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -81,10 +81,8 @@ def login_code():
             error = two_factor.log_in_error(user, form.code.data, max_failures=config["LOGIN_MAX_FAILURES"],
                                             lockout_minutes=config["LOGIN_LOCKOUT_MINUTES"])
         except TooManyAttempts:
-            db.session.rollback()
             locked = True
-        else:
-            db.session.commit()  # a wrong code counts towards the lock-out; a used code stays used
+        else:  # a wrong code is already committed (two_factor.log_in_error): it counts towards the lock-out
             if error is None:
                 session.pop(_PENDING, None)
                 return complete_login(user)
@@ -131,10 +129,8 @@ def start_two_factor():
         try:
             two_factor.start_enrolment(acting_user())
         except DomainError as error:
-            db.session.rollback()
+            discard()
             flash(error.message, "error")
-        else:
-            db.session.commit()
     return redirect(url_for("account.two_factor_page"))
 
 
@@ -150,7 +146,6 @@ def confirm_two_factor():
         except DomainError as error:
             show_errors(form, error)
         else:
-            db.session.commit()
             return render_template("account/recovery_codes.html", codes=codes)
     return _enrolment_page(user, form, 422)
 
@@ -166,7 +161,6 @@ def disable_two_factor():
         except DomainError as error:
             show_errors(form, error)
         else:
-            db.session.commit()
             flash(_("Twee-stapsverificatie staat uit."), "success")
             return redirect(url_for("account.account_page"))
     return render_template(
@@ -181,7 +175,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         links.request_password_reset(form.email.data)
-        db.session.commit()
         return render_template("auth/forgot_password.html", form=form, sent=True)
     return render_template("auth/forgot_password.html", form=form, sent=False), 422 if form.errors else 200
 
@@ -192,7 +185,7 @@ def set_password(token: str):
     try:
         link = links.open_link(token)
     except links.LinkExpired:
-        db.session.rollback()
+        discard()
         return render_template("auth/link_expired.html"), 410
     purpose = link.purpose
     form = SetPasswordForm()
@@ -201,13 +194,12 @@ def set_password(token: str):
         try:
             links.set_password_with_link(token, form.new_password.data, field="new_password")
         except links.LinkExpired:
-            db.session.rollback()
+            discard()
             return render_template("auth/link_expired.html"), 410
         except DomainError as error:
             show_errors(form, error)
             status = 422
         else:
-            db.session.commit()
             flash(_("Uw wachtwoord is opgeslagen. U kunt nu inloggen."), "success")
             return redirect(url_for("web.login"))
     elif request.method == "POST":

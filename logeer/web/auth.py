@@ -12,7 +12,6 @@ from .. import sessions
 from ..accounts import two_factor
 from ..booking import accounts
 from ..booking.errors import DomainError, TooManyAttempts
-from ..extensions import db
 from ..models.base import utcnow
 from . import account
 from .forms import LocaleForm, LoginForm, PasswordForm
@@ -40,17 +39,14 @@ def login():
         try:
             user = accounts.authenticate(form.email.data, form.password.data, address=request.remote_addr,
                                          limits=accounts.LoginLimits.from_config(current_app.config))
-        except TooManyAttempts as error:
-            db.session.rollback()
+        except TooManyAttempts as error:  # nothing was written but the refused attempt's count
             locked = error
             user = None
-        if user is None:
-            db.session.commit()  # the audit entry of the failure
+        if user is None:  # the failure's audit entry is already committed (accounts.authenticate)
             if not locked:
                 form.form_errors.append(_("Het e-mailadres of het wachtwoord klopt niet."))
         else:
             if two_factor.is_on(user):
-                db.session.commit()  # the attempt's audit entry; the session starts after the code
                 return account.start_second_step(user)
             return complete_login(user)
     retry = None
@@ -68,7 +64,6 @@ def complete_login(user):
     """Log ``user`` in (password and, when on, the second factor were right) and go on: a new
     server-side session, a new session id and CSRF token."""
     sessions.start(user)
-    db.session.commit()
     if user.locale in LOCALES and "locale" not in session:
         session["locale"] = user.locale
     return redirect(safe_next(home_url(user)))
@@ -79,7 +74,6 @@ def logout():
     form = LocaleForm()  # any FlaskForm: checks the CSRF token
     if form.validate_on_submit() and current_user.is_authenticated:
         sessions.end_current()  # on the server too: a copy of the cookie no longer works
-        db.session.commit()
         session.pop("locale", None)
         flash(_("U bent uitgelogd."), "success")
     return redirect(url_for("web.login"))
@@ -96,7 +90,6 @@ def change_password():
             show_errors(form, error)
         else:
             sessions.start(acting_user())  # every other session has ended; this one starts anew
-            db.session.commit()
             flash(_("Uw wachtwoord is gewijzigd."), "success")
             return redirect(home_url(current_user))
     return render_template("auth/password.html", form=form), 422 if form.errors or form.form_errors else 200
@@ -109,6 +102,5 @@ def set_language():
     if form.validate_on_submit() and form.locale.data in LOCALES:
         session["locale"] = form.locale.data
         if current_user.is_authenticated:
-            current_user.locale = form.locale.data
-            db.session.commit()
+            accounts.set_locale(acting_user(), form.locale.data)
     return redirect(safe_next(url_for("web.index")))

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from ..accounts import links, two_factor
-from ..booking import accounts, pool
-from ..booking.errors import DomainError, NotFound
+from ..booking import accounts, audit, pool
+from ..booking.errors import DomainError
 from ..bounds import parse_id, parse_page
-from ..extensions import db
-from ..models import AuditEntry, Bed, Booking, Guest, Location, Organisation, OutboxMessage, User
-from ..notify.outbox import retry_message
+from ..notify import outbox
+from .. import sql
+from ..stats.summary import coordinator_overview
+from ..transaction import discard
 from ..schemas import SettingsSchema
 from . import labels
 from .account_forms import OrganisationRenameForm, UserEditForm
@@ -34,15 +34,7 @@ def overview():
     """The coordinator's start page: what needs attention, and where to go."""
     user = acting_user()
     region = user.region
-    counts = {
-        "organisations": db.session.scalar(sa.select(sa.func.count()).select_from(accounts.list_organisations(user).subquery())),
-        "users": db.session.scalar(sa.select(sa.func.count()).select_from(accounts.list_users(user).subquery())),
-        "beds": db.session.scalar(sa.select(sa.func.count()).select_from(pool.list_beds(user).where(Bed.active.is_(True)).subquery())),
-        "requested": db.session.scalar(sa.select(sa.func.count(Booking.id)).where(
-            Booking.region_id == region.id, Booking.status == "requested")),
-        "failed": db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(
-            OutboxMessage.region_id == region.id, OutboxMessage.status == "failed")),
-    }
+    counts = coordinator_overview(user)
     return render_template("coordinator/overview.html", region=region, counts=counts)
 
 
@@ -60,12 +52,11 @@ def organisations():
             show_errors(form, error)
             status = 422
         else:
-            db.session.commit()
             flash(_("Organisatie %(name)s is toegevoegd.", name=org.name), "success")
             return redirect(url_for("coordinator.organisations"))
     elif request.method == "POST":
         status = 422
-    rows = list(db.session.scalars(accounts.list_organisations(user)))
+    rows = sql.rows(accounts.list_organisations(user))
     return render_template("coordinator/organisations.html", form=form, organisations=rows), status
 
 
@@ -75,7 +66,7 @@ def users():
     actor = acting_user()
     form = UserForm()
     form.organisation_id.choices = labels.options((o.id, f"{o.name} ({labels.label('org_kind', o.kind)})")
-                                                  for o in db.session.scalars(accounts.list_organisations(actor)))
+                                                  for o in sql.rows(accounts.list_organisations(actor)))
     status = 200
     if form.validate_on_submit():
         try:
@@ -87,13 +78,12 @@ def users():
                 form.email.errors = [*form.email.errors, error.message]
             status = 422
         else:
-            db.session.commit()
             flash(_("%(email)s krijgt een e-mail met een link om een wachtwoord te kiezen. De link is 7 dagen geldig.",
                     email=new.email), "success")
             return redirect(url_for("coordinator.users"))
     elif request.method == "POST":
         status = 422
-    rows = list(db.session.scalars(accounts.list_users(actor)))
+    rows = sql.rows(accounts.list_users(actor))
     with_two_factor = two_factor.users_with_two_factor([u.id for u in rows])
     return render_template("coordinator/users.html", form=form, users=rows, action_form=ActionForm(),
                            with_two_factor=with_two_factor), status
@@ -104,12 +94,10 @@ def users():
 def edit_user(user_id: int):
     """Change a user's name, organisation or whether the user can log in; reset two-factor; invite again."""
     actor = acting_user()
-    target = next((u for u in db.session.scalars(accounts.list_users(actor).where(User.id == user_id))), None)
-    if target is None:
-        raise NotFound("Gebruiker niet gevonden.")
+    target = accounts.get_user(actor, user_id)
     form = UserEditForm(obj=target if request.method == "GET" else None)
     form.organisation_id.choices = labels.options((o.id, f"{o.name} ({labels.label('org_kind', o.kind)})")
-                                                  for o in db.session.scalars(accounts.list_organisations(actor)))
+                                                  for o in sql.rows(accounts.list_organisations(actor)))
     status = 200
     if form.validate_on_submit():
         try:
@@ -119,7 +107,6 @@ def edit_user(user_id: int):
             show_errors(form, error, aliases={"cannot_deactivate_self": "active"})
             status = 422
         else:
-            db.session.commit()
             flash(_("De gegevens van %(name)s zijn opgeslagen.", name=form.name.data.strip()), "success")
             return redirect(url_for("coordinator.users"))
     elif request.method == "POST":
@@ -136,10 +123,9 @@ def reset_two_factor(user_id: int):
         try:
             target = two_factor.reset_for(acting_user(), user_id)
         except DomainError as error:
-            db.session.rollback()
+            discard()
             flash(error.message, "error")
         else:
-            db.session.commit()
             flash(_("Twee-stapsverificatie van %(name)s staat uit. Die persoon zet het zelf opnieuw aan.", name=target.name),
                   "success")
     return redirect(url_for("coordinator.edit_user", user_id=user_id))
@@ -152,10 +138,9 @@ def resend_invitation(user_id: int):
         try:
             target = links.resend_invitation(acting_user(), user_id)
         except DomainError as error:
-            db.session.rollback()
+            discard()
             flash(error.message, "error")
         else:
-            db.session.commit()
             flash(_("%(email)s krijgt een nieuwe uitnodiging. De oude link werkt niet meer.", email=target.email), "success")
     return redirect(url_for("coordinator.edit_user", user_id=user_id))
 
@@ -176,7 +161,6 @@ def rename_organisation(organisation_id: int):
                 form.name.errors = [*form.name.errors, error.message]
             status = 422
         else:
-            db.session.commit()
             flash(_("De naam is opgeslagen."), "success")
             return redirect(url_for("coordinator.organisations"))
     elif request.method == "POST":
@@ -192,10 +176,9 @@ def set_user_active(user_id: int, state: str):
         try:
             target = accounts.update_user(acting_user(), user_id, {"active": state == "aan"})
         except DomainError as error:
-            db.session.rollback()
+            discard()
             flash(error.message, "error")
         else:
-            db.session.commit()
             flash((_("%(name)s kan weer inloggen.") if target.active else _("%(name)s kan niet meer inloggen."))
                   % {"name": target.name}, "success")
     return redirect(url_for("coordinator.users"))
@@ -209,10 +192,9 @@ def end_user_sessions(user_id: int):
         try:
             target = accounts.end_sessions_of(acting_user(), user_id)
         except DomainError as error:
-            db.session.rollback()
+            discard()
             flash(error.message, "error")
         else:
-            db.session.commit()
             flash(_("%(name)s is overal afgemeld.") % {"name": target.name}, "success")
     return redirect(url_for("coordinator.users"))
 
@@ -248,7 +230,6 @@ def region_settings():
             show_errors(form, error, aliases={"settings": "pilot_end"})
             status = 422
         else:
-            db.session.commit()
             flash(_("De instellingen van de regio zijn opgeslagen."), "success")
             return redirect(url_for("coordinator.region_settings"))
     elif request.method == "POST":
@@ -272,8 +253,8 @@ def _setting_value(key: str, value):
 def pool_page():
     """Locations and beds: add a location, add a bed, switch a bed on or off."""
     user = acting_user()
-    locations = list(db.session.scalars(pool.list_locations(user)))
-    providers = list(db.session.scalars(accounts.list_organisations(user, "provider")))
+    locations = sql.rows(pool.list_locations(user))
+    providers = sql.rows(accounts.list_organisations(user, "provider"))
     if user.role == "provider":
         locations = [loc for loc in locations if loc.organisation_id == user.organisation_id]
         providers = [org for org in providers if org.id == user.organisation_id]
@@ -302,11 +283,10 @@ def pool_page():
             except DomainError as error:
                 show_errors(form, error)
             else:
-                db.session.commit()
                 flash(message, "success")
                 return redirect(url_for("coordinator.pool_page"))
     beds_by_location = {loc.id: [] for loc in locations}
-    for bed in db.session.scalars(pool.list_beds(user)):
+    for bed in sql.rows(pool.list_beds(user)):
         if bed.location_id in beds_by_location:
             beds_by_location[bed.location_id].append(bed)
     return render_template("coordinator/pool.html", locations=locations, beds_by_location=beds_by_location,
@@ -320,10 +300,9 @@ def set_bed_active(bed_id: int, state: str):
         try:
             bed = pool.update_bed(acting_user(), bed_id, {"active": state == "aan"})
         except DomainError as error:
-            db.session.rollback()
+            discard()
             flash(error.message, "error")
         else:
-            db.session.commit()
             flash((_("%(bed)s staat aan.") if bed.active else _("%(bed)s staat uit en wordt niet meer aangeboden."))
                   % {"bed": bed.label}, "success")
     return redirect(url_for("coordinator.pool_page"))
@@ -336,37 +315,24 @@ def audit_log():
     """The audit log of the region, newest first, with filters."""
     user = acting_user()
     form = AuditFilterForm(formdata=request.args or None)
-    actions = db.session.scalars(
-        sa.select(AuditEntry.action).where(AuditEntry.region_id == user.region_id).distinct().order_by(AuditEntry.action))
+    actions = audit.actions(user.region_id)
     form.action.choices = labels.options([("", _("Alle handelingen"))] + [(a, a) for a in actions])
-    people = list(db.session.scalars(accounts.list_users(user)))
+    people = sql.rows(accounts.list_users(user))
     form.user_id.choices = labels.options([("", _("Iedereen"))] + [(str(u.id), f"{u.name} ({u.email})") for u in people])
-    query = sa.select(AuditEntry).where(AuditEntry.region_id == user.region_id)
     form.validate()
     # A filter with an error (an unknown choice, a date out of range, control characters) is not applied.
-    if form.action.data and not form.action.errors:
-        query = query.where(AuditEntry.action == form.action.data)
-    user_id = parse_id(form.user_id.data) if not form.user_id.errors else None
-    if user_id:
-        query = query.where(AuditEntry.user_id == user_id)
-    reference = (form.reference.data or "").strip().upper() if not form.reference.errors else ""
-    if reference:
-        booking_ids = sa.select(Booking.id).where(Booking.reference == reference, Booking.region_id == user.region_id)
-        guest_ids = sa.select(Guest.id).where(Guest.reference == reference, Guest.region_id == user.region_id)
-        query = query.where(sa.or_(AuditEntry.booking_id.in_(booking_ids), AuditEntry.guest_id.in_(guest_ids)))
-    tz = user.region.tz
-    if form.start.data and not form.start.errors:
-        query = query.where(AuditEntry.at >= dt.datetime.combine(form.start.data, dt.time(), tz))
-    if form.end.data and not form.end.errors:
-        query = query.where(AuditEntry.at < dt.datetime.combine(form.end.data + dt.timedelta(days=1), dt.time(), tz))
     page = parse_page(request.args.get("pagina"))
-    entries = list(db.session.scalars(
-        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(AUDIT_PAGE_SIZE + 1)
-        .offset((page - 1) * AUDIT_PAGE_SIZE)))
-    more = len(entries) > AUDIT_PAGE_SIZE
+    entries, more = audit.log_page(
+        user, page=page, per_page=AUDIT_PAGE_SIZE,
+        action=form.action.data if not form.action.errors else None,
+        user_id=parse_id(form.user_id.data) if not form.user_id.errors else None,
+        reference=(form.reference.data or "").strip().upper() if not form.reference.errors else None,
+        start=form.start.data if not form.start.errors else None,
+        end=form.end.data if not form.end.errors else None)
     names = {u.id: u.name for u in people}
     args = {k: v for k, v in request.args.items() if k != "pagina"}
-    return render_template("coordinator/audit.html", form=form, entries=entries[:AUDIT_PAGE_SIZE], names=names,
+    tz = user.region.tz
+    return render_template("coordinator/audit.html", form=form, entries=entries, names=names,
                            page=page, more=more, args=args, tz=tz)
 
 
@@ -375,9 +341,7 @@ def audit_log():
 def failed_emails():
     """E-mails the outbox gave up on (status 'failed'), newest first."""
     user = acting_user()
-    messages = list(db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.region_id == user.region_id, OutboxMessage.status == "failed")
-        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(200)))
+    messages = sql.rows(outbox.messages(user, "failed"), limit=200)
     return render_template("coordinator/failed_emails.html", messages=messages, tz=user.region.tz,
                            action_form=ActionForm())
 
@@ -388,14 +352,11 @@ def retry_failed_email(message_id: int):
     """Send a failed e-mail again with the next outbox run (after the cause was fixed)."""
     if ActionForm().validate_on_submit():
         try:
-            message = retry_message(acting_user(), message_id)
+            message = outbox.retry_message(acting_user(), message_id)
         except DomainError as error:
-            db.session.rollback()
+            discard()
             flash(error.message, "error")
         else:
-            db.session.commit()
             flash(_("De e-mail aan %(recipient)s wordt opnieuw verstuurd.", recipient=message.recipient), "success")
     return redirect(url_for("coordinator.failed_emails"))
 
-
-__all__ = ["bp", "Location", "Organisation", "User"]

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 
 from ..booking.errors import DomainError, Forbidden
 from ..bounds import is_single_line, parse_day
-from ..extensions import db
+from ..transaction import discard
 from ..models import User
 
 HOME_ENDPOINTS = {
@@ -89,7 +89,7 @@ def show_errors(form: FlaskForm, error: DomainError | None = None, *, fields: di
 
     Rolls the transaction back: a refused form changes nothing. True when a field got a message.
     """
-    db.session.rollback()
+    discard()
     aliases = aliases or {}
     placed = False
     for name, message in _messages(fields if fields is not None else (error.fields or {}) if error else {}):

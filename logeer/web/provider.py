@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..booking import audit, bookings, pool
+from ..booking import bookings, pool
 from ..booking.errors import DomainError
 from ..bounds import parse_id
-from ..extensions import db
-from ..models import Bed, Booking, Closure, Location
+from ..models import Booking
+from ..transaction import discard
 from . import labels
 from .forms import ActionForm, AvailabilityForm, CheckOutForm, ReasonForm
 from .helpers import acting_user, date_or_none, role_required, safe_next, show_errors
@@ -21,14 +20,6 @@ HOSTS = ("provider", "coordinator")
 CALENDAR_NIGHTS = 28
 VERBS = {"bevestigen": "confirm", "afwijzen": "decline", "inchecken": "check_in", "uitchecken": "check_out",
          "niet-gekomen": "no_show"}
-
-
-def managed_beds(user) -> list[Bed]:
-    """The beds this user manages: the own organisation's (provider) or the region's (coordinator)."""
-    query = pool.list_beds(user)
-    if user.role == "provider":
-        query = query.where(Location.organisation_id == user.organisation_id)
-    return list(db.session.scalars(query))
 
 
 def _calendar_start(user) -> dt.date:
@@ -46,27 +37,17 @@ def _calendar_start(user) -> dt.date:
 def _calendar_page(user, form: AvailabilityForm, status: int = 200):
     start = _calendar_start(user)
     end = start + dt.timedelta(days=CALENDAR_NIGHTS)
-    beds = managed_beds(user)
+    beds = pool.managed_beds(user)
     calendars = pool.bed_calendars([b.id for b in beds], start, end) if beds else {}
-    stays = db.session.scalars(
-        bookings.bookings_query(user).where(
-            Booking.bed_id.in_([b.id for b in beds]), Booking.arrival < end, Booking.departure > start,
-            Booking.status.in_(("requested", "confirmed", "checked_in", "completed")),
-        )
-    )
+    stays = bookings.stays_between(user, [b.id for b in beds], start, end)
     stay_at: dict[tuple[int, dt.date], Booking] = {}
     for stay in stays:
         night = max(stay.arrival, start)
         while night < min(stay.departure, end):
             stay_at[(stay.bed_id, night)] = stay
             night += dt.timedelta(days=1)
-    closures = list(db.session.scalars(
-        sa.select(Closure).where(Closure.bed_id.in_([b.id for b in beds]), Closure.end > start, Closure.start < end)
-        .order_by(Closure.start)
-    ))
-    requests = list(db.session.scalars(
-        bookings.bookings_query(user).where(Booking.status == "requested").order_by(Booking.arrival, Booking.id)
-    ))
+    closures = pool.closures_between([b.id for b in beds], start, end)
+    requests = bookings.open_requests(user)
     nights = [start + dt.timedelta(days=i) for i in range(CALENDAR_NIGHTS)]
     rows = [(bed, calendars.get(bed.id, [])) for bed in beds]
     if not form.beds.choices:
@@ -84,7 +65,7 @@ def calendar():
     """The bed calendar: beds as rows, four weeks of nights as columns, and open requests."""
     user = acting_user()
     form = AvailabilityForm(formdata=None)
-    form.beds.choices = labels.options([(b.id, f"{b.label} – {b.location.name}") for b in managed_beds(user) if b.active])
+    form.beds.choices = labels.options([(b.id, f"{b.label} – {b.location.name}") for b in pool.managed_beds(user) if b.active])
     bed_id = parse_id(request.args.get("bed"))
     if bed_id:
         form.beds.data = [bed_id]
@@ -99,7 +80,7 @@ def change_availability():
     """Open, close or withdraw a range of nights for the chosen beds, all or nothing."""
     user = acting_user()
     form = AvailabilityForm()
-    form.beds.choices = labels.options([(b.id, f"{b.label} – {b.location.name}") for b in managed_beds(user) if b.active])
+    form.beds.choices = labels.options([(b.id, f"{b.label} – {b.location.name}") for b in pool.managed_beds(user) if b.active])
     if form.validate_on_submit():
         start, end = form.first_night.data, form.last_night.data + dt.timedelta(days=1)
         current = None
@@ -117,12 +98,10 @@ def change_availability():
                 error.message = f"{current.label} ({current.location.name}): {error.message}"
             show_errors(form, error, aliases={"start": "first_night", "end": "last_night"})
             return _calendar_page(user, form, 422)
-        db.session.commit()
         done = {"open": _("Opengezet"), "close": _("Gesloten"), "withdraw": _("Niet meer aangeboden")}[form.action.data]
         flash(_("%(done)s: %(beds)s bed(den), %(nights)s nacht(en).", done=done, beds=len(form.beds.data),
                 nights=(end - start).days), "success")
         return redirect(url_for("provider.calendar", vanaf=request.form.get("vanaf") or None))
-    db.session.rollback()
     return _calendar_page(user, form, 422)
 
 
@@ -131,14 +110,12 @@ def change_availability():
 def reopen(closure_id: int):
     user = acting_user()
     if ActionForm().validate_on_submit():
-        closure = db.session.get(Closure, closure_id)
         try:
-            pool.remove_closure(user, closure.bed_id if closure else 0, closure_id)
+            pool.reopen_closure(user, closure_id)
         except DomainError as error:
-            db.session.rollback()
+            discard()
             flash(error.message, "error")
         else:
-            db.session.commit()
             flash(_("De sluiting is opgeheven. De nachten zijn weer vrij."), "success")
     return redirect(safe_next(url_for("provider.calendar")))
 
@@ -149,22 +126,8 @@ def today_page():
     """Today's arrivals and departures, with check-in, check-out and no-show."""
     user = acting_user()
     today = user.region.today()
-    query = bookings.bookings_query(user)
-    arrivals = list(db.session.scalars(
-        query.where(Booking.status == "confirmed", Booking.arrival <= today).order_by(Booking.arrival, Booking.id)
-    ))
-    departures = list(db.session.scalars(
-        query.where(Booking.status == "checked_in", Booking.departure <= today).order_by(Booking.departure, Booking.id)
-    ))
-    staying = list(db.session.scalars(
-        query.where(Booking.status == "checked_in", Booking.departure > today).order_by(Booking.departure, Booking.id)
-    ))
-    shown = arrivals + departures + staying
-    if shown:
-        audit.record(user, "guest_list", "guest", None, ids=sorted({b.guest_id for b in shown}))
-    db.session.commit()
-    return render_template("provider/today.html", today=today, arrivals=arrivals, departures=departures,
-                           staying=staying, action_form=ActionForm())
+    lists = bookings.day_lists(user, today)
+    return render_template("provider/today.html", today=today, action_form=ActionForm(), **lists)
 
 
 @bp.post("/reserveringen/<int:booking_id>/<any(bevestigen, afwijzen, inchecken, uitchecken, 'niet-gekomen'):step>")
@@ -174,7 +137,6 @@ def booking_step(booking_id: int, step: str):
     verb = VERBS[step]
     form = ReasonForm() if verb == "decline" else CheckOutForm() if verb == "check_out" else ActionForm()
     if not form.validate_on_submit():
-        db.session.rollback()
         flash(_("Vul een reden in om een aanvraag af te wijzen.") if verb == "decline" else
               _("De actie is niet uitgevoerd. Probeer het opnieuw."), "error")
         return redirect(safe_next(url_for("provider.calendar")))
@@ -186,10 +148,9 @@ def booking_step(booking_id: int, step: str):
     try:
         booking, _freed = bookings.transition(acting_user(), booking_id, verb, **kwargs)
     except DomainError as error:
-        db.session.rollback()
+        discard()
         flash(error.message, "error")
         return redirect(safe_next(url_for("provider.calendar")))
-    db.session.commit()
     messages = {
         "confirm": _("Reservering %(ref)s is bevestigd.", ref=booking.reference),
         "decline": _("Aanvraag %(ref)s is afgewezen.", ref=booking.reference),

@@ -4,17 +4,15 @@ from __future__ import annotations
 import datetime as dt
 from itertools import groupby
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from ..booking import audit, bookings, guests, pool, search, waitlist
+from ..booking import bookings, guests, pool, search, waitlist
 from ..booking.errors import DomainError, NotFound
 from ..bounds import parse_day, parse_id
-from ..extensions import db
-from ..models import Bed, Booking, Guest, Offer, WaitlistEntry
-from ..models.base import ACTIVE_BOOKING_STATUSES, utcnow
+from ..models import Bed
+from ..models.base import utcnow
 from ..schemas import GuestInSchema
 from . import labels
 from .forms import ActionForm, BookingForm, CancelForm, SearchForm, WaitlistForm
@@ -29,9 +27,7 @@ STRIP_MIN = 14
 # Shared pieces ------------------------------------------------------------------------------------------
 def _guest_choices(user, *, allow_new: bool = True, empty: str | None = None) -> list[tuple[str, str]]:
     """The own organisation's guests as select options; the listing is audited as one read."""
-    rows = list(db.session.scalars(guests.list_guests(user).limit(500)))
-    if rows:
-        audit.record(user, "guest_list", "guest", None, ids=[g.id for g in rows])
+    rows = guests.recent_guests(user, 500)
     options = [("", empty or _("Kies een logeergast"))]
     if allow_new:
         options.append(("new", _("Nieuwe logeergast aanmelden")))
@@ -90,13 +86,13 @@ def search_beds():
             "features": form.feature.data or [],
         }
         if form.guest_id.data and not filters["care_profile"]:
-            guest = db.session.get(Guest, int(form.guest_id.data))
-            filters["care_profile"] = guest.care_profile if guest else None
+            guest = guests.get_guest(user, int(form.guest_id.data), purpose=None)  # one of the form's choices
+            filters["care_profile"] = guest.care_profile
         beds = search.free_beds(user.region_id, arrival, departure, **filters)
         alternatives = []
         if not beds:
             windows = search.alternatives(user.region_id, arrival, departure, today=user.region.today(), **filters)
-            by_id = {b.id: b for b in db.session.scalars(sa.select(Bed).where(Bed.id.in_([w.bed_id for w in windows])))}
+            by_id = pool.beds_by_id([w.bed_id for w in windows])
             for (w_arrival, w_departure), group in groupby(windows, key=lambda w: (w.arrival, w.departure)):
                 alternatives.append((w_arrival, w_departure, [by_id[w.bed_id] for w in group]))
         nights, strips = week_strips(beds, arrival, departure)
@@ -109,7 +105,6 @@ def search_beds():
             "alternatives": alternatives, "strip_nights": nights, "strips": strips, "filters": filters,
             "waitlist_form": waitlist_form,
         }
-    db.session.commit()  # keeps the audit entry of the guest list
     return render_template("referrer/search.html", form=form, result=result)
 
 
@@ -141,11 +136,9 @@ def book():
                     reason=form.reason.data, funding=form.funding.data, stay_type=form.stay_type.data or "planned",
                     notes=(form.notes.data or "").strip() or None,
                 )
-                db.session.commit()
                 return redirect(url_for("referrer.booking_detail", booking_id=booking.id, nieuw=1))
         except DomainError as error:
             show_errors(form, error, aliases=form.GUEST_ALIASES)
-    db.session.commit()  # keeps the audit entry of the guest list
     status = 422 if request.method == "POST" else 200
     return render_template("referrer/book.html", form=form, bed=bed, arrival=arrival, departure=departure,
                            nights=(departure - arrival).days), status
@@ -157,18 +150,7 @@ def my_bookings():
     """'Mijn reserveringen': the organisation's bookings, current ones first."""
     user = acting_user()
     today = user.region.today()
-    query = bookings.bookings_query(user)
-    current = list(db.session.scalars(
-        query.where(Booking.status.in_(ACTIVE_BOOKING_STATUSES), Booking.departure >= today)
-        .order_by(Booking.arrival, Booking.id)
-    ))
-    earlier = list(db.session.scalars(
-        query.where(sa.not_(Booking.id.in_([b.id for b in current]))).order_by(Booking.arrival.desc()).limit(50)
-    ))
-    shown = current + earlier
-    if shown:
-        audit.record(user, "guest_list", "guest", None, ids=sorted({b.guest_id for b in shown}))
-    db.session.commit()
+    current, earlier = bookings.current_and_earlier(user, today)
     return render_template("referrer/bookings.html", current=current, earlier=earlier, today=today)
 
 
@@ -179,7 +161,6 @@ def booking_detail(booking_id: int):
     user = acting_user()
     booking = bookings.get_booking(user, booking_id)
     guest = guests.get_guest(user, booking.guest_id)
-    db.session.commit()  # keeps the audit entry of the read
     return render_template(
         "referrer/booking.html", booking=booking, guest=guest, new=request.args.get("nieuw") == "1",
         cancel_form=CancelForm(), can_cancel=booking.can_cancel(user) and booking.status in ("requested", "confirmed"),
@@ -194,11 +175,9 @@ def cancel_booking(booking_id: int):
     if not form.validate_on_submit():
         booking = bookings.get_booking(user, booking_id)
         guest = guests.get_guest(user, booking.guest_id)
-        db.session.commit()
         return render_template("referrer/booking.html", booking=booking, guest=guest, new=False, cancel_form=form,
                                can_cancel=True), 422
     bookings.transition(user, booking_id, "cancel", reason=form.reason.data.strip())
-    db.session.commit()
     flash(_("De reservering is geannuleerd. De nachten zijn weer vrij."), "success")
     return redirect(url_for("referrer.booking_detail", booking_id=booking_id))
 
@@ -210,15 +189,9 @@ def waitlist_page():
     """Open offers first (accept or decline), then the waitlist entries."""
     user = acting_user()
     now = utcnow()
-    offers = list(db.session.scalars(
-        waitlist.offers_query(user).where(Offer.status == "open", Offer.expires_at > now)
-    ))
-    entries = list(db.session.scalars(waitlist.entries_query(user).limit(200)))
+    offers, entries = waitlist.overview(user, now)
     open_entries = [e for e in entries if e.status in waitlist.OPEN_ENTRY_STATUSES]
     closed_entries = [e for e in entries if e.status not in waitlist.OPEN_ENTRY_STATUSES]
-    if entries:
-        audit.record(user, "guest_list", "guest", None, ids=sorted({e.guest_id for e in entries}))
-    db.session.commit()
     return render_template("referrer/waitlist.html", offers=offers, open_entries=open_entries,
                            closed_entries=closed_entries, action_form=ActionForm())
 
@@ -251,16 +224,14 @@ def new_waitlist_entry():
                     "municipalities": form.municipalities.data or [], "features": form.features.data or [],
                     "urgent": bool(form.urgent.data),
                 })
-                db.session.commit()
                 if entry.status == "offered":
-                    offer = db.session.scalar(sa.select(Offer).where(Offer.waitlist_entry_id == entry.id, Offer.status == "open"))
+                    offer = waitlist.open_offer_of(entry)
                     flash(_("Er is meteen een bed gevonden. Het wordt voor u vastgehouden."), "success")
                     return redirect(url_for("referrer.offer_page", offer_id=offer.id))
                 flash(_("De logeergast staat op de wachtlijst. U krijgt een e-mail zodra er een bed vrijkomt."), "success")
                 return redirect(url_for("referrer.waitlist_page"))
         except DomainError as error:
             show_errors(form, error, aliases=form.GUEST_ALIASES)
-    db.session.commit()
     return render_template("referrer/waitlist_new.html", form=form), 422 if request.method == "POST" else 200
 
 
@@ -269,16 +240,8 @@ def new_waitlist_entry():
 def withdraw_entry(entry_id: int):
     if ActionForm().validate_on_submit():
         waitlist.withdraw_entry(acting_user(), entry_id)
-        db.session.commit()
         flash(_("De aanvraag staat niet meer op de wachtlijst."), "success")
     return redirect(url_for("referrer.waitlist_page"))
-
-
-def _offer(user, offer_id: int) -> Offer:
-    offer = db.session.scalar(waitlist.offers_query(user).where(Offer.id == offer_id))
-    if offer is None:
-        raise NotFound(_("Dit aanbod bestaat niet, of is niet voor uw organisatie."))
-    return offer
 
 
 @bp.get("/aanbod/<int:offer_id>")
@@ -286,9 +249,11 @@ def _offer(user, offer_id: int) -> Offer:
 def offer_page(offer_id: int):
     """The page the offer e-mail links to: the held bed, with accept and decline."""
     user = acting_user()
-    offer = _offer(user, offer_id)
+    try:
+        offer = waitlist.get_offer(user, offer_id)
+    except NotFound:
+        raise NotFound(_("Dit aanbod bestaat niet, of is niet voor uw organisatie.")) from None
     guest = guests.get_guest(user, offer.entry.guest_id)
-    db.session.commit()
     is_open = offer.status == "open" and offer.expires_at > utcnow()
     return render_template("referrer/offer.html", offer=offer, guest=guest, is_open=is_open, action_form=ActionForm(),
                            expires_local=offer.expires_at.astimezone(user.region.tz))
@@ -300,7 +265,6 @@ def accept_offer(offer_id: int):
     if not ActionForm().validate_on_submit():
         return redirect(url_for("referrer.offer_page", offer_id=offer_id))
     booking = waitlist.accept_offer(acting_user(), offer_id)
-    db.session.commit()
     return redirect(url_for("referrer.booking_detail", booking_id=booking.id, nieuw=1))
 
 
@@ -309,15 +273,10 @@ def accept_offer(offer_id: int):
 def decline_offer(offer_id: int):
     if ActionForm().validate_on_submit():
         waitlist.decline_offer(acting_user(), offer_id)
-        db.session.commit()
         flash(_("U heeft het aanbod afgewezen. De logeergast wacht weer op een bed."), "success")
     return redirect(url_for("referrer.waitlist_page"))
 
 
 def open_offer_count(user) -> int:
     """The number of open offers waiting for an answer (shown in the navigation)."""
-    query = waitlist.offers_query(user).where(Offer.status == "open", Offer.expires_at > utcnow())
-    return db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
-
-
-__all__ = ["bp", "open_offer_count", "week_strips", "WaitlistEntry"]
+    return waitlist.open_offer_count(user, utcnow())

@@ -6,7 +6,6 @@ from flask import Blueprint, Flask, g, jsonify, url_for
 from flask_login import current_user, login_required
 
 from .. import sessions
-from ..extensions import db
 
 bp = Blueprint("session", __name__)
 
@@ -28,7 +27,6 @@ def status():
 def keep_alive():
     """"Ingelogd blijven": the session counts as used now (the form's CSRF token is required)."""
     sessions.keep_alive()
-    db.session.commit()
     return _answer()
 
 

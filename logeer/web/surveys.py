@@ -9,8 +9,7 @@ from flask import Blueprint, make_response, render_template, request
 
 from .. import surveys
 from ..booking.errors import Invalid, NotFound
-from ..extensions import db
-from ..models import Region
+from ..transaction import discard
 from ..models.base import utcnow
 
 bp = Blueprint("surveys", __name__, url_prefix="/vragenlijst")
@@ -40,30 +39,24 @@ def _lookup(token: str):
 def questionnaire(token: str):
     invitation = _lookup(token)
     if invitation is None:
-        db.session.rollback()
         return _page("unknown", 404)
     now = utcnow()
     state = invitation.state(now)
     if state != "open":
-        db.session.rollback()
         return _page("closed", CLOSED_STATUS[state], state=state, token=token)
     if not surveys.has_consent(invitation):
-        db.session.rollback()
         return _page("no_consent", 403)
-    region = db.session.get(Region, invitation.region_id)
-    questions = surveys.questions_for(region, invitation.phase)
+    questions = surveys.questions_of(invitation)
     answers, errors = {}, {}
     if request.method == "POST":
         answers = {q["key"]: request.form.get(q["key"], "") for q in questions}
         try:
             surveys.record_answers(invitation, request.form, now)
         except Invalid as error:
-            db.session.rollback()
+            discard()
             errors = error.fields or {}
         else:
-            db.session.commit()
             return _page("thanks", phase=invitation.phase, token=token)
-    db.session.rollback()
     return _page("questionnaire", 422 if errors else 200, questions=questions, phase=invitation.phase,
                  token=token, answers=answers, errors=errors)
 
@@ -72,12 +65,9 @@ def questionnaire(token: str):
 def withdraw(token: str):
     invitation = _lookup(token)
     if invitation is None:
-        db.session.rollback()
         return _page("unknown", 404)
     if request.method == "POST":
         surveys.withdraw_consent(invitation)
-        db.session.commit()
         return _page("withdrawn")
     already = not surveys.has_consent(invitation)
-    db.session.rollback()
     return _page("withdraw", token=token, already=already)
