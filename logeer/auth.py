@@ -1,7 +1,7 @@
 """Flask-Login wiring: session users for the web, bearer tokens for the API."""
 from __future__ import annotations
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, g, request
 
 from .extensions import db, login_manager
 from .models import User
@@ -37,4 +37,6 @@ def init_app(app: Flask) -> None:
 
         if request.path.startswith("/api/"):
             raise NotAuthenticated()
-        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+        from .web.ended_session import unauthorized as ended_session
+
+        return ended_session()

@@ -8,9 +8,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..booking import accounts
 from ..booking.errors import DomainError, TooManyAttempts
 from ..extensions import db
+from . import ended_session
 from .forms import LocaleForm, LoginForm, PasswordForm
 from .helpers import acting_user, home_url, safe_next, show_errors
 from .i18n import LOCALES
+from .once import submitted_once
 
 bp = Blueprint("web", __name__)
 
@@ -49,7 +51,7 @@ def login():
             login_user(user)
             if user.locale in LOCALES and "locale" not in session:
                 session["locale"] = user.locale
-            return redirect(safe_next(home_url(user)))
+            return redirect(ended_session.after_login(user) or safe_next(home_url(user)))
     return render_template(
         "auth/login.html", form=form, locked=locked, lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]
     ), 429 if locked else 200
@@ -67,6 +69,7 @@ def logout():
 
 @bp.route("/wachtwoord", methods=["GET", "POST"])
 @login_required
+@submitted_once
 def change_password():
     form = PasswordForm()
     if form.validate_on_submit():

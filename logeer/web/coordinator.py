@@ -19,6 +19,7 @@ from ..schemas import SettingsSchema
 from . import labels
 from .forms import ActionForm, AuditFilterForm, BedForm, LocationForm, OrganisationForm, RegionForm, UserForm
 from .helpers import acting_user, role_required, show_errors
+from .once import submitted_once
 
 bp = Blueprint("coordinator", __name__, url_prefix="/beheer")
 AUDIT_PAGE_SIZE = 50
@@ -45,6 +46,7 @@ def overview():
 # Organisations and users ---------------------------------------------------------------------------
 @bp.route("/organisaties", methods=["GET", "POST"])
 @role_required("coordinator")
+@submitted_once
 def organisations():
     user = acting_user()
     form = OrganisationForm()
@@ -67,6 +69,7 @@ def organisations():
 
 @bp.route("/gebruikers", methods=["GET", "POST"])
 @role_required("coordinator")
+@submitted_once
 def users():
     actor = acting_user()
     form = UserForm()
@@ -94,6 +97,7 @@ def users():
 
 @bp.post("/gebruikers/<int:user_id>/<any(aan, uit):state>")
 @role_required("coordinator")
+@submitted_once
 def set_user_active(user_id: int, state: str):
     """Deactivate (the user can no longer log in, tokens stop working) or reactivate a user."""
     if ActionForm().validate_on_submit():
@@ -112,6 +116,7 @@ def set_user_active(user_id: int, state: str):
 # Region ------------------------------------------------------------------------------------------
 @bp.route("/regio", methods=["GET", "POST"])
 @role_required("coordinator")
+@submitted_once
 def region_settings():
     actor = acting_user()
     region = actor.region
@@ -160,6 +165,7 @@ def _setting_value(key: str, value):
 # Locations and beds (coordinator, and providers for their own) --------------------------------------
 @bp.route("/bedden", methods=["GET", "POST"])
 @role_required("coordinator", "provider")
+@submitted_once
 def pool_page():
     """Locations and beds: add a location, add a bed, switch a bed on or off."""
     user = acting_user()
@@ -206,6 +212,7 @@ def pool_page():
 
 @bp.post("/bedden/<int:bed_id>/<any(aan, uit):state>")
 @role_required("coordinator", "provider")
+@submitted_once
 def set_bed_active(bed_id: int, state: str):
     if ActionForm().validate_on_submit():
         try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -23,6 +22,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Num
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from . import labels
+from .once import RestorableForm as FlaskForm  # a FlaskForm that can be filled in again after a new log-in
 
 REQUIRED = _l("Vul dit in.")
 CHOOSE = _l("Maak een keuze.")

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from ..booking.errors import DomainError, Forbidden
+from ..bounds import is_single_line
 from ..extensions import db
 from ..models import User
 
@@ -49,13 +50,27 @@ def home_url(user: User) -> str:
     return url_for(HOME_ENDPOINTS.get(user.role, "web.index"))
 
 
+def local_path(target: str | None, *, same_host_urls: bool = True) -> str | None:
+    """``target`` as a path on this site, or None (no open redirects).
+
+    With ``same_host_urls`` a full URL of this host (a Referer, htmx's HX-Current-URL) counts too,
+    reduced to its path and query.
+    """
+    target = (target or "").strip()
+    parts = urlsplit(target)
+    if (parts.scheme or parts.netloc) and same_host_urls and parts.scheme in ("http", "https") \
+            and parts.netloc == request.host:
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        parts = urlsplit(target)
+    if (not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc or "\\" in target
+            or len(target) > 2000 or not is_single_line(target)):
+        return None
+    return target.rstrip("?") or None
+
+
 def safe_next(default: str) -> str:
     """The ``next`` target when it is a path on this site, else ``default`` (no open redirects)."""
-    target = (request.values.get("next") or "").strip()
-    parts = urlsplit(target)
-    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc or "\\" in target:
-        return default
-    return target.rstrip("?") or default
+    return local_path(request.values.get("next"), same_host_urls=False) or default
 
 
 def back(default_endpoint: str, **values: Any):
