@@ -14,9 +14,11 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _forget_previous_user() -> None:
-        # Flask-Login caches the user on ``g``; a request inside an already pushed app
-        # context (the test client under a test's context) must authenticate afresh.
+        # Flask-Login caches the user on ``g``, Flask-WTF the signed CSRF token of the session; a
+        # request inside an already pushed app context (the test client under a test's context)
+        # must authenticate afresh and sign its own session's token.
         g.pop("_login_user", None)
+        g.pop("csrf_token", None)
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:

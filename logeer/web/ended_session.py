@@ -87,6 +87,9 @@ def csrf_failed():
     from flask import current_app
 
     db.session.rollback()
+    # CSRFProtect checks before logeer.auth forgets a user cached on ``g`` by an earlier request in
+    # the same app context (the test client): ask afresh who is logged in.
+    g.pop("_login_user", None)
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "submitted_once", False):
         token = submitted_token()

@@ -54,10 +54,10 @@ def count(model, *where) -> int:
     return value
 
 
-def open_form(web, page: str) -> dict:
-    """The CSRF token and the first one-time form token of ``page``."""
+def open_form(web, page: str, which: int = 0) -> dict:
+    """The CSRF token and the one-time token of the ``which``-th form of ``page``."""
     html = web.get(page).get_data(as_text=True)
-    return {"csrf_token": csrf_token(html), "form_token": form_tokens(html)[0]}
+    return {"csrf_token": csrf_token(html), "form_token": form_tokens(html)[which]}
 
 
 def test_the_booking_form_sent_twice_makes_one_booking_and_both_answers_show_its_confirmation(web, demo):
