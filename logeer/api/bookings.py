@@ -18,12 +18,15 @@ from ..schemas import (
     page_of,
 )
 from .common import actor, commit, paginate, reload_columns
+from .idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings")
 _BOOKING = BookingSchema()  # made once: a schema deep-copies its fields when instantiated
 
 
 @blp.route("/bookings", methods=["POST"])
+@idempotent
+@blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
 @blp.arguments(BookingInSchema())
 @blp.response(201, BookingSchema)
 def create_booking(data):

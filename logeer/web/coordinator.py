@@ -23,6 +23,7 @@ from . import labels
 from .account_forms import OrganisationRenameForm, UserEditForm
 from .forms import ActionForm, AuditFilterForm, BedForm, LocationForm, OrganisationForm, RegionForm, UserForm
 from .helpers import acting_user, role_required, show_errors
+from .once import submitted_once
 
 bp = Blueprint("coordinator", __name__, url_prefix="/beheer")
 AUDIT_PAGE_SIZE = 50
@@ -49,6 +50,7 @@ def overview():
 # Organisations and users ---------------------------------------------------------------------------
 @bp.route("/organisaties", methods=["GET", "POST"])
 @role_required("coordinator")
+@submitted_once
 def organisations():
     user = acting_user()
     form = OrganisationForm()
@@ -71,6 +73,7 @@ def organisations():
 
 @bp.route("/gebruikers", methods=["GET", "POST"])
 @role_required("coordinator")
+@submitted_once
 def users():
     actor = acting_user()
     form = UserForm()
@@ -186,6 +189,7 @@ def rename_organisation(organisation_id: int):
 
 @bp.post("/gebruikers/<int:user_id>/<any(aan, uit):state>")
 @role_required("coordinator")
+@submitted_once
 def set_user_active(user_id: int, state: str):
     """Deactivate (the user can no longer log in, tokens stop working) or reactivate a user."""
     if ActionForm().validate_on_submit():
@@ -220,6 +224,7 @@ def end_user_sessions(user_id: int):
 # Region ------------------------------------------------------------------------------------------
 @bp.route("/regio", methods=["GET", "POST"])
 @role_required("coordinator")
+@submitted_once
 def region_settings():
     actor = acting_user()
     region = actor.region
@@ -269,6 +274,7 @@ def _setting_value(key: str, value):
 # Locations and beds (coordinator, and providers for their own) --------------------------------------
 @bp.route("/bedden", methods=["GET", "POST"])
 @role_required("coordinator", "provider")
+@submitted_once
 def pool_page():
     """Locations and beds: add a location, add a bed, switch a bed on or off."""
     user = acting_user()
@@ -315,6 +321,7 @@ def pool_page():
 
 @bp.post("/bedden/<int:bed_id>/<any(aan, uit):state>")
 @role_required("coordinator", "provider")
+@submitted_once
 def set_bed_active(bed_id: int, state: str):
     if ActionForm().validate_on_submit():
         try:
