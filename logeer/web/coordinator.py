@@ -104,6 +104,7 @@ def users():
 
 @bp.route("/gebruikers/<int:user_id>", methods=["GET", "POST"])
 @role_required("coordinator")
+@submitted_once
 def edit_user(user_id: int):
     """Change a user's name, organisation or whether the user can log in; reset two-factor; invite again."""
     actor = acting_user()
@@ -133,6 +134,7 @@ def edit_user(user_id: int):
 
 @bp.post("/gebruikers/<int:user_id>/twee-staps-herstellen")
 @role_required("coordinator")
+@submitted_once
 def reset_two_factor(user_id: int):
     """Turn a user's two-factor off (a lost phone); audited. The user sets it up again at the next log-in."""
     if ActionForm().validate_on_submit():
@@ -150,6 +152,7 @@ def reset_two_factor(user_id: int):
 
 @bp.post("/gebruikers/<int:user_id>/uitnodiging")
 @role_required("coordinator")
+@submitted_once
 def resend_invitation(user_id: int):
     if ActionForm().validate_on_submit():
         try:
@@ -165,6 +168,7 @@ def resend_invitation(user_id: int):
 
 @bp.route("/organisaties/<int:organisation_id>", methods=["GET", "POST"])
 @role_required("coordinator")
+@submitted_once
 def rename_organisation(organisation_id: int):
     actor = acting_user()
     org = accounts.get_organisation(actor, organisation_id)
@@ -207,6 +211,7 @@ def set_user_active(user_id: int, state: str):
 
 @bp.post("/gebruikers/<int:user_id>/afmelden")
 @role_required("coordinator")
+@submitted_once
 def end_user_sessions(user_id: int):
     """"Overal afmelden": every logged-in page and API token of the user stops working."""
     if ActionForm().validate_on_submit():
@@ -391,6 +396,7 @@ def failed_emails():
 
 @bp.post("/mislukte-mails/<int:message_id>/opnieuw")
 @role_required("coordinator")
+@submitted_once
 def retry_failed_email(message_id: int):
     """Send a failed e-mail again with the next outbox run (after the cause was fixed)."""
     if ActionForm().validate_on_submit():

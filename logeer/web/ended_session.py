@@ -102,9 +102,10 @@ def csrf_failed():
             flash(_("De pagina was te lang open. Controleer wat u heeft ingevuld en verstuur het opnieuw."), "error")
             return redirect(token.page)
         return None
-    if request.endpoint in ("web.login", "web.logout"):
+    if request.endpoint in ("web.login", "web.logout") and not current_user.is_authenticated:
+        # The log-in page was open too long, or she logged out elsewhere: a fresh log-in page.
         return _login_redirect(local_path(request.args.get("next"), same_host_urls=False))
-    return None
+    return None  # still logged in (a stale log-out form): the error page says to reload
 
 
 def _usable(stash: FormStash | None, user_id: int) -> bool:
