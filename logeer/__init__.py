@@ -48,7 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(ops.bp)
     web.i18n.init_app(app)
     web.init_app(app)
-    register_error_handlers(app, html_handler=web.error_page)
+    register_error_handlers(app, html_handler=web.error_page, csrf_handler=web.ended_session.csrf_failed)
     transaction.init_app(app)  # after every blueprint: each view commits in one place
     cli.init_app(app)
     jobs.init_app(app)

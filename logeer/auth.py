@@ -1,7 +1,7 @@
 """Flask-Login wiring: server-checked sessions for the web (logeer.sessions), bearer tokens for the API."""
 from __future__ import annotations
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, g, request, session
 from flask_login import current_user
 
 from . import sessions
@@ -52,4 +52,6 @@ def init_app(app: Flask) -> None:
 
         if request.path.startswith("/api/"):
             raise NotAuthenticated()
-        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+        from .web.ended_session import unauthorized as ended_session
+
+        return ended_session()

@@ -62,8 +62,11 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path in ("/healthz",) or request.path.startswith("/ical/")
 
 
-def register_error_handlers(app: Flask, html_handler=None) -> None:
-    """JSON errors for the API; ``html_handler(status, code, message)`` answers the web pages."""
+def register_error_handlers(app: Flask, html_handler=None, csrf_handler=None) -> None:
+    """JSON errors for the API; ``html_handler(status, code, message)`` answers the web pages.
+
+    ``csrf_handler()`` may answer a page's CSRF failure itself (an ended session); None: the error page.
+    """
 
     def respond(status: int, code: str | None = None, message: str | None = None, fields: dict | None = None):
         if _wants_json() or html_handler is None:
@@ -98,6 +101,10 @@ def register_error_handlers(app: Flask, html_handler=None) -> None:
     def _csrf_error(error: CSRFError):
         if not rollback_quietly():
             return unavailable()
+        if csrf_handler is not None and not _wants_json():
+            handled = csrf_handler()
+            if handled is not None:
+                return handled
         return respond(400, "csrf_failed", "De sessie is verlopen. Laad de pagina opnieuw.")
 
     @app.errorhandler(HTTPException)

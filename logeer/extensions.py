@@ -7,6 +7,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSqlalchemySession
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
@@ -32,7 +33,19 @@ class LogeerApi(Api):
         pass
 
 
-db = SQLAlchemy(model_class=Base)
+class Session(FlaskSqlalchemySession):
+    """The request's session. While ``info["commit_deferred"]`` is set (logeer.idempotency.one_commit),
+    ``commit()`` only flushes: a view's work and the answer recorded for its idempotency key then
+    commit together, at the end, so no other request can see the one without the other."""
+
+    def commit(self) -> None:
+        if self.info.get("commit_deferred"):
+            self.flush()
+            return
+        super().commit()
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -114,10 +114,12 @@ def pending_reminders(now: dt.datetime) -> int:
 
 
 def purge_personal_data(now: dt.datetime) -> int:
-    """Erase personal data of guests whose last stay ended more than retention_days ago."""
+    """Erase personal data of guests whose last stay ended more than retention_days ago, and old
+    idempotency keys and stashed forms (which hold what was sent, personal data included)."""
+    from . import idempotency
     from .booking.guests import erase_expired_guests
 
-    return sum(erase_expired_guests(region, now) for region in _regions())
+    return sum(erase_expired_guests(region, now) for region in _regions()) + idempotency.purge(now)
 
 
 def expire_offers(now: dt.datetime) -> int:

@@ -32,7 +32,10 @@ from .models.users import hash_token
 
 SESSION_KEY = "_sid"
 # What survives the fresh session made at log-in (everything else, the CSRF token too, is new).
-KEEP_AT_LOGIN = ("locale",)
+# What a log-in keeps of the cookie session: the language, and the id of a form that was sent on an
+# ended session (logeer/web/ended_session.py STASH_KEY), to restore it once she is logged in again.
+FORM_STASH_KEY = "form_stash"
+KEEP_AT_LOGIN = ("locale", FORM_STASH_KEY)
 # last_seen_at is written at most this often (one row update a minute, not one per request).
 TOUCH_SECONDS = 60
 # The pages warn this long before the idle timeout (logeer/static/js/session-timeout.js).

@@ -18,12 +18,15 @@ from ..schemas import (
 )
 from ..sql import paginate
 from .common import actor
+from .idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings")
 _BOOKING = BookingSchema()  # made once: a schema deep-copies its fields when instantiated
 
 
 @blp.route("/bookings", methods=["POST"])
+@idempotent
+@blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
 @blp.arguments(BookingInSchema())
 @blp.response(201, BookingSchema)
 def create_booking(data):

@@ -6,11 +6,14 @@ from flask_smorest import Blueprint
 from ..booking import guests
 from ..schemas import GuestInSchema, GuestSchema, PageQuerySchema, page_of
 from .common import actor
+from .idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
 blp = Blueprint("guests", __name__, url_prefix="/api/v1", description="Guests (personal data; every read is audited)")
 
 
 @blp.route("/guests", methods=["POST"])
+@idempotent
+@blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
 @blp.arguments(GuestInSchema())
 @blp.response(201, GuestSchema)
 def create_guest(data):

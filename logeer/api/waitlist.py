@@ -15,11 +15,14 @@ from ..schemas import (
 )
 from ..sql import paginate
 from .common import actor
+from .idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
 blp = Blueprint("waitlist", __name__, url_prefix="/api/v1", description="Waitlist and offers")
 
 
 @blp.route("/waitlist", methods=["POST"])
+@idempotent
+@blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
 @blp.arguments(WaitlistInSchema())
 @blp.response(201, WaitlistEntrySchema)
 def create_entry(data):
@@ -50,6 +53,8 @@ def list_offers(args):
 
 
 @blp.route("/offers/<int:offer_id>/accept", methods=["POST"])
+@idempotent
+@blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
 @blp.response(201, BookingSchema)
 def accept(offer_id):
     """Accept an offer: it becomes a booking and the entry is placed."""

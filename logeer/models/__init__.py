@@ -5,6 +5,7 @@ from .beds import AvailabilityPeriod, Bed, BedCareProfile, BedFeature, BedNight,
 from .bookings import Booking
 from .calendar_feeds import CalendarFeedToken
 from .guests import Guest, GuestNight
+from .idempotency import FormStash, IdempotencyKey
 from .jobs import JobRun
 from .organisations import Organisation
 from .outbox import OutboxMessage
@@ -17,6 +18,7 @@ from .waitlist import Offer, WaitlistEntry
 __all__ = [
     "AccountLink", "RecoveryCode", "TwoFactor",
     "ApiToken", "AuditEntry", "AvailabilityPeriod", "Bed", "BedCareProfile", "BedFeature", "BedNight",
-    "Booking", "CalendarFeedToken", "Closure", "Guest", "GuestNight", "JobRun", "Location", "LoginFailure", "Municipality",
-    "Offer", "Organisation", "OutboxMessage", "Region", "SurveyAnswer", "SurveyInvitation", "User", "UserSession", "WaitlistEntry",
+    "Booking", "CalendarFeedToken", "Closure", "FormStash", "Guest", "GuestNight", "IdempotencyKey", "JobRun", "Location",
+    "LoginFailure", "Municipality", "Offer", "Organisation", "OutboxMessage", "Region", "SurveyAnswer", "SurveyInvitation",
+    "User", "UserSession", "WaitlistEntry",
 ]

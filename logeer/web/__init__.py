@@ -10,7 +10,7 @@ from flask import Flask, has_request_context, render_template, request
 from flask_babel import format_date, get_locale
 from flask_login import current_user
 
-from . import i18n, labels  # noqa: F401 - i18n.init_app is called by create_app
+from . import ended_session, i18n, labels  # noqa: F401 - i18n.init_app is called by create_app
 
 
 def error_page(status: int, code: str | None, message: str | None, fields: dict | None):
@@ -62,13 +62,15 @@ def _day(value, pattern: str = "EEE d MMM yyyy") -> str:
 
 
 def init_app(app: Flask) -> None:
-    from . import account, auth, coordinator, dashboard, evaluator, provider, referrer, session_pages, surveys
+    from . import account, auth, coordinator, dashboard, evaluator, once, provider, referrer, session_pages, surveys
 
     for module in (auth, account, referrer, provider, coordinator, evaluator, dashboard, surveys):
         app.register_blueprint(module.bp)
     session_pages.init_app(app)
+    ended_session.init_app(app)
     app.context_processor(_context)
     app.add_template_filter(_day, "day")
     app.jinja_env.globals["label"] = labels.label
+    app.jinja_env.globals["form_token_field"] = once.form_token_field
     app.jinja_env.globals["one_day"] = dt.timedelta(days=1)
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")

@@ -19,6 +19,7 @@ from ..models import User
 from ..transaction import discard
 from .account_forms import CodeForm, ForgotPasswordForm, SetPasswordForm
 from .forms import ActionForm
+from .once import submitted_once
 from .helpers import acting_user, show_errors
 
 bp = Blueprint("account", __name__)
@@ -124,6 +125,7 @@ def _enrolment_page(user: User, form: CodeForm, status: int = 200):
 
 @bp.post("/account/twee-staps/start")
 @login_required
+@submitted_once
 def start_two_factor():
     if ActionForm().validate_on_submit():
         try:
@@ -152,6 +154,7 @@ def confirm_two_factor():
 
 @bp.post("/account/twee-staps/uit")
 @login_required
+@submitted_once
 def disable_two_factor():
     user = acting_user()
     form = CodeForm(prefix="uit")

@@ -13,10 +13,11 @@ from ..accounts import two_factor
 from ..booking import accounts
 from ..booking.errors import DomainError, TooManyAttempts
 from ..models.base import utcnow
-from . import account
+from . import account, ended_session
 from .forms import LocaleForm, LoginForm, PasswordForm
 from .helpers import acting_user, home_url, safe_next, show_errors
 from .i18n import LOCALES
+from .once import submitted_once
 
 bp = Blueprint("web", __name__)
 
@@ -66,7 +67,7 @@ def complete_login(user):
     sessions.start(user)
     if user.locale in LOCALES and "locale" not in session:
         session["locale"] = user.locale
-    return redirect(safe_next(home_url(user)))
+    return redirect(ended_session.after_login(user) or safe_next(home_url(user)))
 
 
 @bp.post("/logout")
@@ -81,6 +82,7 @@ def logout():
 
 @bp.route("/wachtwoord", methods=["GET", "POST"])
 @login_required
+@submitted_once
 def change_password():
     form = PasswordForm()
     if form.validate_on_submit():

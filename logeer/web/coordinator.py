@@ -23,6 +23,7 @@ from . import labels
 from .account_forms import OrganisationRenameForm, UserEditForm
 from .forms import ActionForm, AuditFilterForm, BedForm, LocationForm, OrganisationForm, RegionForm, UserForm
 from .helpers import acting_user, role_required, show_errors
+from .once import submitted_once
 
 bp = Blueprint("coordinator", __name__, url_prefix="/beheer")
 AUDIT_PAGE_SIZE = 50
@@ -41,6 +42,7 @@ def overview():
 # Organisations and users ---------------------------------------------------------------------------
 @bp.route("/organisaties", methods=["GET", "POST"])
 @role_required("coordinator")
+@submitted_once
 def organisations():
     user = acting_user()
     form = OrganisationForm()
@@ -62,6 +64,7 @@ def organisations():
 
 @bp.route("/gebruikers", methods=["GET", "POST"])
 @role_required("coordinator")
+@submitted_once
 def users():
     actor = acting_user()
     form = UserForm()
@@ -91,6 +94,7 @@ def users():
 
 @bp.route("/gebruikers/<int:user_id>", methods=["GET", "POST"])
 @role_required("coordinator")
+@submitted_once
 def edit_user(user_id: int):
     """Change a user's name, organisation or whether the user can log in; reset two-factor; invite again."""
     actor = acting_user()
@@ -117,6 +121,7 @@ def edit_user(user_id: int):
 
 @bp.post("/gebruikers/<int:user_id>/twee-staps-herstellen")
 @role_required("coordinator")
+@submitted_once
 def reset_two_factor(user_id: int):
     """Turn a user's two-factor off (a lost phone); audited. The user sets it up again at the next log-in."""
     if ActionForm().validate_on_submit():
@@ -133,6 +138,7 @@ def reset_two_factor(user_id: int):
 
 @bp.post("/gebruikers/<int:user_id>/uitnodiging")
 @role_required("coordinator")
+@submitted_once
 def resend_invitation(user_id: int):
     if ActionForm().validate_on_submit():
         try:
@@ -147,6 +153,7 @@ def resend_invitation(user_id: int):
 
 @bp.route("/organisaties/<int:organisation_id>", methods=["GET", "POST"])
 @role_required("coordinator")
+@submitted_once
 def rename_organisation(organisation_id: int):
     actor = acting_user()
     org = accounts.get_organisation(actor, organisation_id)
@@ -170,6 +177,7 @@ def rename_organisation(organisation_id: int):
 
 @bp.post("/gebruikers/<int:user_id>/<any(aan, uit):state>")
 @role_required("coordinator")
+@submitted_once
 def set_user_active(user_id: int, state: str):
     """Deactivate (the user can no longer log in, tokens stop working) or reactivate a user."""
     if ActionForm().validate_on_submit():
@@ -186,6 +194,7 @@ def set_user_active(user_id: int, state: str):
 
 @bp.post("/gebruikers/<int:user_id>/afmelden")
 @role_required("coordinator")
+@submitted_once
 def end_user_sessions(user_id: int):
     """"Overal afmelden": every logged-in page and API token of the user stops working."""
     if ActionForm().validate_on_submit():
@@ -202,6 +211,7 @@ def end_user_sessions(user_id: int):
 # Region ------------------------------------------------------------------------------------------
 @bp.route("/regio", methods=["GET", "POST"])
 @role_required("coordinator")
+@submitted_once
 def region_settings():
     actor = acting_user()
     region = actor.region
@@ -250,6 +260,7 @@ def _setting_value(key: str, value):
 # Locations and beds (coordinator, and providers for their own) --------------------------------------
 @bp.route("/bedden", methods=["GET", "POST"])
 @role_required("coordinator", "provider")
+@submitted_once
 def pool_page():
     """Locations and beds: add a location, add a bed, switch a bed on or off."""
     user = acting_user()
@@ -295,6 +306,7 @@ def pool_page():
 
 @bp.post("/bedden/<int:bed_id>/<any(aan, uit):state>")
 @role_required("coordinator", "provider")
+@submitted_once
 def set_bed_active(bed_id: int, state: str):
     if ActionForm().validate_on_submit():
         try:
@@ -348,6 +360,7 @@ def failed_emails():
 
 @bp.post("/mislukte-mails/<int:message_id>/opnieuw")
 @role_required("coordinator")
+@submitted_once
 def retry_failed_email(message_id: int):
     """Send a failed e-mail again with the next outbox run (after the cause was fixed)."""
     if ActionForm().validate_on_submit():

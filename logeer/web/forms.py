@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -30,6 +29,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..bounds import EARLIEST_DATE, LATEST_DATE, MAX_ID, in_date_range, is_clean_multi_line, is_single_line
 from . import labels
+from .once import RestorableForm as FlaskForm  # a FlaskForm that can be filled in again after a new log-in
 
 REQUIRED = _l("Vul dit in.")
 CHOOSE = _l("Maak een keuze.")

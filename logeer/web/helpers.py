@@ -50,19 +50,31 @@ def home_url(user: User) -> str:
     return url_for(HOME_ENDPOINTS.get(user.role, "web.index"))
 
 
+def local_path(target: str | None, *, same_host_urls: bool = True) -> str | None:
+    """``target`` as a path on this site, or None (no open redirects).
+
+    With ``same_host_urls`` a full URL of this host (a Referer, htmx's HX-Current-URL) counts too,
+    reduced to its path and query.
+    """
+    target = (target or "").strip()
+    parts = urlsplit(target)
+    if (parts.scheme or parts.netloc) and same_host_urls and parts.scheme in ("http", "https") \
+            and parts.netloc == request.host:
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        parts = urlsplit(target)
+    if (not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc or "\\" in target
+            or len(target) > 2000 or not is_single_line(target)):
+        return None
+    return target.rstrip("?") or None
+
+
 def safe_next(default: str) -> str:
     """The ``next`` target when it is a path on this site, else ``default`` (no open redirects).
 
-    A target with a control character or line separator is refused too: it would go into the
-    Location header, where a line break is an error (and, elsewhere, a header injection).
+    A target with a control character or line separator is refused too (local_path): it would go
+    into the Location header, where a line break is an error (and, elsewhere, a header injection).
     """
-    target = (request.values.get("next") or "").strip()
-    if not is_single_line(target):
-        return default
-    parts = urlsplit(target)
-    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc or "\\" in target:
-        return default
-    return target.rstrip("?") or default
+    return local_path(request.values.get("next"), same_host_urls=False) or default
 
 
 def back(default_endpoint: str, **values: Any):

@@ -14,6 +14,7 @@ from ..transaction import discard
 from . import labels
 from .forms import ActionForm, AvailabilityForm, CheckOutForm, ReasonForm
 from .helpers import acting_user, date_or_none, role_required, safe_next, show_errors
+from .once import is_restored, submitted_once
 
 bp = Blueprint("provider", __name__)
 HOSTS = ("provider", "coordinator")
@@ -67,15 +68,17 @@ def calendar():
     form = AvailabilityForm(formdata=None)
     form.beds.choices = labels.options([(b.id, f"{b.label} – {b.location.name}") for b in pool.managed_beds(user) if b.active])
     bed_id = parse_id(request.args.get("bed"))
-    if bed_id:
-        form.beds.data = [bed_id]
-    form.first_night.data = date_or_none(request.args.get("van"))
-    form.last_night.data = date_or_none(request.args.get("tot"))
+    if not is_restored(form):  # else: filled in with what was sent on an ended session
+        if bed_id:
+            form.beds.data = [bed_id]
+        form.first_night.data = date_or_none(request.args.get("van"))
+        form.last_night.data = date_or_none(request.args.get("tot"))
     return _calendar_page(user, form)
 
 
 @bp.post("/kalender/beschikbaarheid")
 @role_required(*HOSTS)
+@submitted_once
 def change_availability():
     """Open, close or withdraw a range of nights for the chosen beds, all or nothing."""
     user = acting_user()
@@ -107,6 +110,7 @@ def change_availability():
 
 @bp.post("/kalender/sluitingen/<int:closure_id>/heropenen")
 @role_required(*HOSTS)
+@submitted_once
 def reopen(closure_id: int):
     user = acting_user()
     if ActionForm().validate_on_submit():
@@ -132,6 +136,7 @@ def today_page():
 
 @bp.post("/reserveringen/<int:booking_id>/<any(bevestigen, afwijzen, inchecken, uitchecken, 'niet-gekomen'):step>")
 @role_required(*HOSTS)
+@submitted_once
 def booking_step(booking_id: int, step: str):
     """Confirm, decline, check in, check out or record a no-show; back to the page it came from."""
     verb = VERBS[step]

@@ -17,6 +17,7 @@ from ..schemas import GuestInSchema
 from . import labels
 from .forms import ActionForm, BookingForm, CancelForm, SearchForm, WaitlistForm
 from .helpers import acting_user, date_or_none, role_required, show_errors
+from .once import is_restored, submitted_once
 
 bp = Blueprint("referrer", __name__)
 BOOKERS = ("referrer", "coordinator")
@@ -111,6 +112,7 @@ def search_beds():
 # Booking -------------------------------------------------------------------------------------------------
 @bp.route("/reserveren", methods=["GET", "POST"])
 @role_required(*BOOKERS)
+@submitted_once
 def book():
     """One form: pick or register the guest, reason and funding; ends on the confirmation."""
     user = acting_user()
@@ -121,7 +123,7 @@ def book():
         raise DomainError(_("Deze link naar het reserveren klopt niet. Zoek het bed opnieuw via Logeerbed zoeken."))
     bed = pool.get_bed(user, bed_id)
     form = BookingForm()
-    if request.method == "GET":
+    if request.method == "GET" and not is_restored(form):
         form.bed_id.data, form.arrival.data, form.departure.data = str(bed_id), arrival.isoformat(), departure.isoformat()
         form.guest_id.data = request.args.get("guest_id", "")
         form.guest_municipality.data = bed.location.municipality.name
@@ -169,6 +171,7 @@ def booking_detail(booking_id: int):
 
 @bp.post("/reserveringen/<int:booking_id>/annuleren")
 @role_required("referrer", "coordinator", "provider")
+@submitted_once
 def cancel_booking(booking_id: int):
     user = acting_user()
     form = CancelForm()
@@ -198,6 +201,7 @@ def waitlist_page():
 
 @bp.route("/wachtlijst/nieuw", methods=["GET", "POST"])
 @role_required(*BOOKERS)
+@submitted_once
 def new_waitlist_entry():
     """Put a guest on the waitlist; when a bed fits at once, the offer page opens."""
     user = acting_user()
@@ -237,6 +241,7 @@ def new_waitlist_entry():
 
 @bp.post("/wachtlijst/<int:entry_id>/intrekken")
 @role_required(*BOOKERS)
+@submitted_once
 def withdraw_entry(entry_id: int):
     if ActionForm().validate_on_submit():
         waitlist.withdraw_entry(acting_user(), entry_id)
@@ -261,6 +266,7 @@ def offer_page(offer_id: int):
 
 @bp.post("/aanbod/<int:offer_id>/aannemen")
 @role_required(*BOOKERS)
+@submitted_once
 def accept_offer(offer_id: int):
     if not ActionForm().validate_on_submit():
         return redirect(url_for("referrer.offer_page", offer_id=offer_id))
@@ -270,6 +276,7 @@ def accept_offer(offer_id: int):
 
 @bp.post("/aanbod/<int:offer_id>/afwijzen")
 @role_required(*BOOKERS)
+@submitted_once
 def decline_offer(offer_id: int):
     if ActionForm().validate_on_submit():
         waitlist.decline_offer(acting_user(), offer_id)

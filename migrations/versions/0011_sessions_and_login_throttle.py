@@ -1,7 +1,7 @@
 """sessions that end; log-in attempts counted per client address
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01
 
 - users.session_version and api_tokens.session_version: a token or web session works only while
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

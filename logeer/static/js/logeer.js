@@ -34,6 +34,46 @@
     });
   }
 
+  // A form that creates or changes something is sent once: while it is being sent its buttons are
+  // disabled and a second submit is ignored (the server also treats a repeat of the same form token
+  // as the first). Disabled a moment later, not at once: a disabled submit button would drop its own
+  // name and value from the request. After the back button (page from the cache) or a while without
+  // an answer the buttons work again.
+  var SENDING_MS = 15000;
+
+  function setSending(form, sending) {
+    if (sending) { form.setAttribute("data-sending", ""); } else { form.removeAttribute("data-sending"); }
+    form.setAttribute("aria-busy", sending ? "true" : "false");
+    form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]").forEach(function (button) {
+      button.disabled = sending;
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || (form.method || "").toLowerCase() !== "post") { return; }
+    if (form.hasAttribute("data-sending")) { event.preventDefault(); return; }
+    if (event.defaultPrevented) { return; }  // htmx sends it: see htmx:beforeRequest below
+    form.setAttribute("data-sending", "");
+    window.setTimeout(function () { setSending(form, true); }, 0);
+    window.setTimeout(function () { setSending(form, false); }, SENDING_MS);
+  });
+
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) { document.querySelectorAll("form[data-sending]").forEach(function (form) { setSending(form, false); }); }
+  });
+
+  // htmx requests that change something (hx-post and friends): the same, for the time of the request.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var verb = ((event.detail.requestConfig || {}).verb || "get").toLowerCase();
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form");
+    if (verb !== "get" && form) { setSending(form, true); }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form");
+    if (form && form.hasAttribute("data-sending")) { setSending(form, false); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     focusFirst(document);
     wireNewGuest(document);
