@@ -34,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from . import api, auth, cli, jobs, models, ops, outage, security_headers, transaction, web  # noqa: F401 - models registers the tables
-    from .api.errors import register_error_handlers
+    from .error_handlers import register_error_handlers
     from .extensions import csrf, db, migrate
 
     db.init_app(app)
@@ -43,7 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                      include_object=_modelled)
     csrf.init_app(app)
     security_headers.init_app(app)
-    auth.init_app(app)
+    auth.init_app(app, page_unauthorized=web.ended_session.unauthorized)
     api.init_app(app)
     app.register_blueprint(ops.bp)
     web.i18n.init_app(app)

@@ -1,15 +1,27 @@
 """Flask-Login wiring: server-checked sessions for the web (logeer.sessions), bearer tokens for the API."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask, g, request, session
 from flask_login import current_user
 
 from . import sessions
+from .booking.errors import NotAuthenticated
 from .extensions import db, login_manager
 from .models import User
 
 
-def init_app(app: Flask) -> None:
+def bearer_token() -> str | None:
+    """The bearer token of the request's Authorization header, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def init_app(app: Flask, page_unauthorized: Callable[[], Any]) -> None:
+    """``page_unauthorized()`` answers a page request without a logged-in user (the web's)."""
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     # The protection compares the real client address, not a client-set X-Forwarded-For.
@@ -40,18 +52,13 @@ def init_app(app: Flask) -> None:
 
     @login_manager.request_loader
     def load_user_from_token(req) -> User | None:
-        from .api.auth import bearer_token
-        from .booking.accounts import user_for_token
+        from .accounts import user_for_token
 
         token = bearer_token()
         return user_for_token(token) if token else None
 
     @login_manager.unauthorized_handler
     def unauthorized():
-        from .api.common import NotAuthenticated
-
         if request.path.startswith("/api/"):
             raise NotAuthenticated()
-        from .web.ended_session import unauthorized as ended_session
-
-        return ended_session()
+        return page_unauthorized()

@@ -26,7 +26,7 @@ def create_coordinator(email: str, region_name: str, municipalities: tuple[str, 
     The password is read from standard input.
     """
     from .accounts.passwords import password_problem
-    from .booking.accounts import get_or_create_region, normalise_email
+    from .accounts import get_or_create_region, normalise_email
     from .models import Organisation, User
 
     email = normalise_email(email)

@@ -44,6 +44,9 @@ def from_environment(instance_path: str) -> dict:
         # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: none; the
         # client's own headers are then ignored).
         "TRUSTED_PROXIES": int(os.environ.get("LOGEER_TRUSTED_PROXIES", "0")),
+        # Argon2id parameters of password hashes (PasswordHasher's keyword arguments); None: the
+        # library's defaults (64 MiB, 3 passes). Only the tests lower them.
+        "PASSWORD_HASH_PARAMETERS": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -5,7 +5,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from .booking import accounts
+from . import accounts
 from .booking.bookings import age_band
 from .booking.claims import claim_bed_nights, claim_guest_nights
 from .extensions import db

@@ -1,4 +1,5 @@
-"""Error responses in the contract's shape: {"error": {"code", "message", "fields"?}}."""
+"""Error responses of both faces: JSON in the contract's shape {"error": {"code", "message", "fields"?}}
+for the API, the site's error page for the web (``html_handler``). Every handler rolls back."""
 from __future__ import annotations
 
 import logging
@@ -9,10 +10,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from ..booking.errors import DomainError
-from ..outage import database_unavailable, describe, rollback_quietly
-
-__all__ = ["RETRY_AFTER_SECONDS", "database_unavailable", "error_response", "register_error_handlers"]
+from .booking.errors import DomainError
+from .outage import database_unavailable, describe, rollback_quietly
 
 log = logging.getLogger(__name__)
 

@@ -119,3 +119,59 @@ def purge(now: dt.datetime) -> int:
     keys = db.session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < now - KEY_TTL)).rowcount
     stashes = db.session.execute(sa.delete(FormStash).where(FormStash.created_at < now - STASH_TTL)).rowcount
     return (keys or 0) + (stashes or 0)
+
+
+# Forms sent on an ended session (logeer/web/ended_session.py) ----------------------------------------
+@dataclass(frozen=True)
+class StashedForm:
+    """What a stash held, read before it was deleted."""
+
+    user_id: int
+    page: str
+    form_name: str
+    form_token: str
+    fields: str
+    created_at: dt.datetime
+
+
+def _usable(stash: FormStash | None, user_id: int, now: dt.datetime) -> bool:
+    return stash is not None and stash.user_id == user_id and stash.created_at > now - STASH_TTL
+
+
+def stash_form(user_id: int, page: str, form_name: str, form_token: str, fields: str) -> str:
+    """Keep a form sent on an ended session for its user; returns the stash's id.
+
+    Committed here, as a unit of its own: the request that sent the form is refused (it changes
+    nothing else), but what was typed must survive it.
+    """
+    import uuid
+
+    stash = FormStash(id=uuid.uuid4().hex, user_id=user_id, page=page, form_name=form_name,
+                      form_token=form_token, fields=fields)
+    db.session.add(stash)
+    db.session.commit()
+    return stash.id
+
+
+def stashed_page(stash_id: str, user_id: int, now: dt.datetime | None = None) -> str | None:
+    """The page of a usable stash of this user; a stash of another user is deleted (committed here)."""
+    stash = db.session.get(FormStash, stash_id)
+    if _usable(stash, user_id, now or utcnow()):
+        return stash.page
+    if stash is not None:
+        db.session.delete(stash)  # another user logged in on this browser: it is not theirs to see
+        db.session.commit()
+    return None
+
+
+def take_stash(stash_id: str, user_id: int, now: dt.datetime | None = None) -> StashedForm | None:
+    """Take a stash out (deleted and committed here, shown once); None when missing, not this user's or too old."""
+    stash = db.session.get(FormStash, stash_id)
+    if stash is None:
+        return None
+    taken = StashedForm(stash.user_id, stash.page, stash.form_name, stash.form_token, stash.fields, stash.created_at)
+    usable = _usable(stash, user_id, now or utcnow())
+    db.session.delete(stash)
+    db.session.commit()
+    return taken if usable else None
+

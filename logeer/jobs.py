@@ -138,7 +138,7 @@ def expire_waitlist(now: dt.datetime) -> int:
 
 def survey_invitations(now: dt.datetime) -> int:
     """Queue the caregiver questionnaires that are due (before and after a stay); never twice."""
-    from .surveys import send_due_invitations
+    from .evaluation.surveys import send_due_invitations
 
     return send_due_invitations(now)
 

@@ -173,7 +173,7 @@ def child(url: str, start: str, end: str, fmt: str) -> None:
     with app.app_context():
         import sqlalchemy as sa
 
-        from logeer.booking.accounts import issue_token
+        from logeer.accounts import issue_token
         from logeer.extensions import db
         from logeer.models import User
 

@@ -38,7 +38,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def build(entries: int, beds_count: int, rng: random.Random):
-    from logeer.booking import accounts
+    from logeer import accounts
     from logeer.extensions import db
     from logeer.models import AvailabilityPeriod, Bed, BedNight, Closure, Guest, Location, Organisation, User, WaitlistEntry
 

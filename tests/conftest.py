@@ -57,6 +57,8 @@ def _make_app(url: str):
             # No growing wait between failed log-ins, so tests may fail a log-in twice in a row;
             # tests/api/test_login_throttle.py switches it on (the default is 1 second).
             "LOGIN_DELAY_SECONDS": 0,
+            # Argon2id with the smallest parameters: the same code paths, a thousandth of the cost.
+            "PASSWORD_HASH_PARAMETERS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
         }
     )
     from flask_migrate import upgrade
@@ -146,3 +148,18 @@ def pytest_xdist_make_scheduler(config, log):
             return f"live-{match[1]}" if match else super()._split_scope(nodeid)
 
     return LiveGroupScheduling(config, log)
+
+
+@pytest.fixture
+def travel(monkeypatch):
+    """Move the regions' clock: ``travel(n)`` makes "today" the date ``days(n)``."""
+
+    def _travel(n: int) -> dt.date:
+        from logeer.models import Region
+        from tests.factories import days
+
+        target = days(n)
+        monkeypatch.setattr(Region, "today", lambda self, now=None: target)
+        return target
+
+    return _travel

@@ -6,7 +6,8 @@ import itertools
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from logeer.booking import accounts, bookings
+from logeer import accounts
+from logeer.booking import bookings
 from logeer.extensions import db
 from logeer.models import AvailabilityPeriod, Bed, Guest, Location, Organisation, Region, User
 

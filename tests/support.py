@@ -1,17 +1,13 @@
-"""Helpers shared by the rule tests: cheap password hashing, a clock, row counts, audit look-ups.
+"""Helpers shared by the rule tests: a clock, row counts, audit look-ups.
 
-Import the fixtures you need into a test module (``from tests.support import fast_passwords``);
-``fast_passwords`` is autouse there, so every user the factory makes costs milliseconds, not the
-quarter second of the production Argon2 parameters.
+Cheap password hashing is a setting of the test app (PASSWORD_HASH_PARAMETERS, tests/conftest.py).
 """
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 
 from logeer.extensions import db
 from logeer.models import (
@@ -26,32 +22,11 @@ from logeer.models import (
     Location,
     Municipality,
     Organisation,
-    Region,
     User,
 )
 from tests.factories import days
 
 API = "/api/v1"
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(monkeypatch):
-    """Argon2id with the smallest parameters: the same code paths, a thousandth of the cost."""
-    from logeer.models import users
-
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-
-
-@pytest.fixture
-def travel(monkeypatch):
-    """Move the regions' clock: ``travel(n)`` makes "today" the date ``days(n)``."""
-
-    def _travel(n: int) -> dt.date:
-        target = days(n)
-        monkeypatch.setattr(Region, "today", lambda self, now=None: target)
-        return target
-
-    return _travel
 
 
 def count(model, *where) -> int:
@@ -138,8 +113,14 @@ def other_region(factory, name: str = "Utrecht"):
                                         referrer_org=referrer_org))
 
 
+def release_the_session() -> None:
+    """End the test thread's transaction: on SQLite an open one holds the write lock (BEGIN IMMEDIATE)."""
+    db.session.commit()
+    db.session.close()
+
+
 __all__ = [
     "API", "Bed", "Booking", "Location", "Organisation", "User", "audit_entries", "booking_body", "claimed_nights",
-    "count", "error_code", "fast_passwords", "guest_nights", "other_region", "periods", "same_year_start", "snapshot",
-    "status_of", "travel",
+    "count", "error_code", "guest_nights", "other_region", "periods", "same_year_start", "snapshot",
+    "status_of",
 ]

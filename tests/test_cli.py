@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from logeer.extensions import db
 from logeer.models import Bed, Booking, Guest, Location, Municipality, Organisation, Region, User
-from tests.support import API, count, fast_passwords  # noqa: F401
+from tests.support import API, count  # noqa: F401
 
 PASSWORD = "een-heel-lang-wachtwoord"
 TWENTE = {"Almelo", "Borne", "Dinkelland", "Enschede", "Haaksbergen", "Hellendoorn", "Hengelo", "Hof van Twente",

@@ -11,7 +11,8 @@ import secrets
 
 import sqlalchemy as sa
 
-from ..booking import accounts, audit
+from .. import accounts
+from ..booking import audit
 from ..booking.errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from ..models import AccountLink, User

@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
-from ..booking import accounts, audit
+from .. import accounts
+from ..booking import audit
 from ..booking.errors import Conflict, DomainError, Invalid, NotFound, TooManyAttempts
 from ..extensions import db
 from ..models import LoginFailure, RecoveryCode, TwoFactor, User

@@ -8,10 +8,10 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
+from ..auth import bearer_token
 from ..bounds import MAX_ID
 from ..extensions import api, csrf
 from . import accounts, auth, bookings, calendar_feeds, guests, outbox, pool, stats, waitlist
-from .auth import bearer_token
 from .common import MalformedJson, NotAuthenticated
 
 BLUEPRINTS = (auth.blp, accounts.blp, pool.blp, guests.blp, bookings.blp, waitlist.blp, outbox.blp, stats.blp, calendar_feeds.blp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from ..accounts import links, two_factor
-from ..booking import accounts
+from .. import accounts
 from ..schemas import (
     OrganisationPatchSchema,
     OrganisationSchema,

@@ -5,7 +5,8 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 
 from ..accounts import links, two_factor
-from ..booking import accounts
+from ..auth import bearer_token
+from .. import accounts
 from ..booking.errors import InvalidCredentials
 from ..schemas import (
     MePatchSchema,
@@ -27,12 +28,6 @@ from ..sql import paginate
 from .common import actor
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Log-in, users, organisations, region")
-
-
-def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 @blp.route("/auth/token", methods=["POST"])

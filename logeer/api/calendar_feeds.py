@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, current_app
 from flask_smorest import Blueprint
 
-from .. import calendar_feeds
+from ..feeds import ical
 from ..stats.schemas import CalendarFeedTokenSchema
 from .common import actor
 
@@ -25,7 +25,7 @@ def create_token(organisation_id):
 
     The token is shown only in this response.
     """
-    row, token = calendar_feeds.create_feed_token(actor(), organisation_id)
+    row, token = ical.create_feed_token(actor(), organisation_id)
     return {"organisation_id": row.organisation_id, "token": token, "url": feed_url(token), "created_at": row.created_at}
 
 
@@ -33,7 +33,7 @@ def create_token(organisation_id):
 @blp.response(204)
 def revoke_token(organisation_id):
     """Revoke the feed link: the old URL answers 404 from now on."""
-    calendar_feeds.revoke_feed_token(actor(), organisation_id)
+    ical.revoke_feed_token(actor(), organisation_id)
 
 
 @feed_blp.route("/<token>.ics", methods=["GET"])
@@ -41,8 +41,8 @@ def revoke_token(organisation_id):
                                  "content": {"text/calendar": {"schema": {"type": "string"}}}}})
 def feed(token):
     """Arrivals and departures of the provider's beds as all-day events (booking references, no names)."""
-    org = calendar_feeds.organisation_for_token(token)
-    body = calendar_feeds.feed(org)
+    org = ical.organisation_for_token(token)
+    body = ical.feed(org)
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="logeer.ics"'
     response.headers["Cache-Control"] = "private, max-age=300"

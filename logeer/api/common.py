@@ -5,12 +5,8 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from ..booking.errors import DomainError
+from ..booking.errors import DomainError, NotAuthenticated
 from ..models import User
-
-
-class NotAuthenticated(DomainError):
-    status, code, message = 401, "unauthorized", "U bent niet ingelogd."
 
 
 class MalformedJson(DomainError):

@@ -17,7 +17,6 @@ from flask import Response, current_app, request
 from .. import idempotency
 from ..booking.errors import DomainError, Invalid
 from ..bounds import is_single_line
-from ..extensions import db
 from .common import actor
 
 HEADER = "Idempotency-Key"
@@ -75,7 +74,6 @@ def _replay(record) -> Response:
                         content_type=headers.pop("Content-Type", "application/json"))
     response.headers.update(headers)
     response.headers[REPLAYED_HEADER] = "true"
-    db.session.commit()
     return response
 
 
@@ -101,7 +99,6 @@ def idempotent(view: Callable) -> Callable:
             idempotency.remember(claim.record, response.status_code, response.get_data(as_text=True), {"headers": headers})
         else:
             idempotency.release(claim.record)
-        db.session.commit()
-        return response
+        return response  # the transaction boundary commits the work and its remembered answer together
 
     return wrapper

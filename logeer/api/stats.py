@@ -5,7 +5,7 @@ from flask import Response, stream_with_context
 from flask_smorest import Blueprint
 
 from ..booking import audit
-from ..booking.errors import Forbidden
+from ..booking.roles import STATISTICS_READERS, require
 from ..models import User
 from ..stats import exports
 from ..stats.schemas import EvaluationSummarySchema, OptionalRangeQuerySchema, RangeQuerySchema, StatsSummarySchema
@@ -23,10 +23,7 @@ MIMETYPES = {
 
 def evaluator() -> User:
     """The acting user when they may read the region's statistics: evaluator or coordinator (403 otherwise)."""
-    user = actor()
-    if user.role not in ("evaluator", "coordinator"):
-        raise Forbidden("Alleen evaluatoren en de regiocoördinator zien de statistieken.")
-    return user
+    return require(actor(), STATISTICS_READERS, "Alleen evaluatoren en de regiocoördinator zien de statistieken.")
 
 
 @blp.route("/stats/summary", methods=["GET"])
@@ -81,6 +78,6 @@ def _export_view(name: str, fmt: str, optional_range: bool):
     return blp.route(f"/exports/{name}.{fmt}", methods=["GET"])(view)
 
 
-for _name in ("occupancy", "stays", "demand", "surveys"):
+for _name in exports.EXPORTS:
     for _fmt in ("csv", "xlsx"):
         _export_view(_name, _fmt, optional_range=_name == "surveys")

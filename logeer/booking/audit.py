@@ -57,10 +57,9 @@ def log_page(user, *, action: str | None = None, user_id: int | None = None, ref
     region's time zone. The coordinator only.
     """
     from ..models import Booking, Guest
-    from .errors import Forbidden
+    from .roles import COORDINATOR, require
 
-    if user.role != "coordinator":
-        raise Forbidden()
+    require(user, COORDINATOR)
     query = sa.select(AuditEntry).where(AuditEntry.region_id == user.region_id)
     if action:
         query = query.where(AuditEntry.action == action)

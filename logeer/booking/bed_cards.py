@@ -20,7 +20,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import Bed, BedCareProfile, BedFeature, Location, Municipality, Organisation
-from .sqlfunc import comma_list
+from ..sql import comma_list
 
 POOL_VERSION = sa.table("pool_version", sa.column("version", sa.BigInteger))
 _STORE = "logeer.bed_cards"

@@ -7,9 +7,9 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Bed, Booking, GuestNight, Location, User
-from ..models.base import ACTIVE_BOOKING_STATUSES, unused_reference, utcnow
-from ..models.bookings import TRANSITIONS
+from ..models.base import unused_reference, utcnow
 from . import audit
+from .roles import BOOKERS, require
 from .claims import claim_bed_nights, claim_guest_nights, guest_has_overlap, release_booking_nights
 from .errors import BedUnavailable, Forbidden, GuestOverlap, Invalid, InvalidDates, InvalidTransition, NotFound
 from .guests import audit_listed, get_guest
@@ -27,19 +27,31 @@ def age_band(birth_year: int | None, on: dt.date) -> str | None:
     return f"{low}-{low + 4}"
 
 
+def beyond_horizon(region, arrival: dt.date, today: dt.date) -> int | None:
+    """The region's booking horizon in days when ``arrival`` lies beyond it, else None (bookings and waitlist)."""
+    horizon = region.setting("booking_horizon_days")
+    return horizon if arrival > today + dt.timedelta(days=horizon) else None
+
+
+def too_long(region, nights: int) -> int | None:
+    """The region's longest stay in nights when ``nights`` is longer, else None (bookings and waitlist)."""
+    longest = region.setting("max_nights_per_stay")
+    return longest if nights > longest else None
+
+
 def check_stay_rules(region, arrival: dt.date, departure: dt.date, *, today: dt.date) -> None:
     """The region's bounds on a stay: order of dates, not in the past, horizon, length."""
     if departure <= arrival:
         raise InvalidDates("De vertrekdatum moet na de aankomstdatum liggen.", fields={"departure": ["Na aankomst."]})
     if arrival < today:
         raise InvalidDates("De aankomstdatum ligt in het verleden.", fields={"arrival": ["Niet in het verleden."]})
-    horizon = region.setting("booking_horizon_days")
-    if arrival > today + dt.timedelta(days=horizon):
+    horizon = beyond_horizon(region, arrival, today)
+    if horizon is not None:
         raise InvalidDates(
             f"U kunt hoogstens {horizon} dagen vooruit boeken.", fields={"arrival": ["Te ver vooruit."]}
         )
-    longest = region.setting("max_nights_per_stay")
-    if (departure - arrival).days > longest:
+    longest = too_long(region, (departure - arrival).days)
+    if longest is not None:
         raise Invalid(
             f"Een verblijf duurt hoogstens {longest} nachten.",
             code="stay_too_long",
@@ -84,8 +96,7 @@ def create_booking(
 
     ``offer`` is an open offer being accepted: its claims move to the booking.
     """
-    if user.role not in ("referrer", "coordinator"):
-        raise Forbidden()
+    require(user, BOOKERS)
     region = user.region
     # Locking the guest row serialises bookings of one guest (quota and overlap checks). The
     # booking_created audit entry names the guest, so the read needs no entry of its own.
@@ -185,7 +196,7 @@ def current_and_earlier(user: User, today: dt.date) -> tuple[list[Booking], list
     """'Mijn reserveringen': active stays not yet over, then the 50 latest others; audited as one guest-list read."""
     query = bookings_query(user)
     current = list(db.session.scalars(
-        query.where(Booking.status.in_(ACTIVE_BOOKING_STATUSES), Booking.departure >= today)
+        query.where(Booking.is_active, Booking.departure >= today)
         .order_by(Booking.arrival, Booking.id)
     ))
     earlier = list(db.session.scalars(
@@ -214,7 +225,7 @@ def stays_between(user: User, bed_ids: list[int], start: dt.date, end: dt.date) 
     """Requested and held stays on these beds that overlap nights ``[start, end)`` (the bed calendar)."""
     return list(db.session.scalars(bookings_query(user).where(
         Booking.bed_id.in_(bed_ids), Booking.arrival < end, Booking.departure > start,
-        Booking.status.in_(("requested", "confirmed", "checked_in", "completed")),
+        Booking.on_calendar,
     )))
 
 
@@ -240,19 +251,16 @@ def transition(
 ) -> tuple[Booking, list[tuple[int, dt.date, dt.date]]]:
     """Move a booking along its lifecycle. Returns it and the (bed, start, end) ranges it freed."""
     booking = get_booking(user, booking_id, lock=True)
-    if not booking.can(verb, user):
+    if not booking.may(verb, user):
         raise Forbidden()
-    allowed_from, target = TRANSITIONS[verb]
-    if booking.status not in allowed_from:
+    if not booking.allows(verb):
         raise InvalidTransition(f"Een reservering met status '{booking.status}' kan dit niet.")
     region = user.region
     today = region.today()
     now = utcnow()
-    turnaround = booking.bed.location.turnaround_days
-    freed: list[tuple[int, dt.date, dt.date]] = []
-
     if verb in ("check_in", "no_show") and today < booking.arrival:
         raise InvalidTransition("Dit kan pas vanaf de aankomstdatum.")
+    previous = booking.status
     if verb == "check_out":
         leave = on or min(today, booking.departure)
         if not booking.arrival < leave <= booking.departure or leave > today:
@@ -261,23 +269,20 @@ def transition(
             )
         if leave < booking.departure:
             release_booking_nights(booking.id, from_night=leave)
-            claim_bed_nights(booking.bed_id, leave, leave, turnaround_days=turnaround, booking_id=booking.id)
-            freed.append((booking.bed_id, leave + dt.timedelta(days=turnaround), booking.departure + dt.timedelta(days=turnaround)))
-            booking.departure = leave
-    if verb in ("decline", "cancel", "no_show"):
+            claim_bed_nights(booking.bed_id, leave, leave, turnaround_days=booking.bed.location.turnaround_days,
+                             booking_id=booking.id)
+        freed = booking.check_out(leave)
+    elif verb in ("decline", "cancel", "no_show"):
         release_booking_nights(booking.id)
-        freed.append((booking.bed_id, max(booking.arrival, today), booking.departure + dt.timedelta(days=turnaround)))
-        booking.closed_at = now
-        booking.status_reason = reason
-    if verb == "confirm":
-        booking.confirmed_at = now
-
-    previous = booking.status
-    booking.status = target
+        freed = getattr(booking, verb)(reason, today, now)
+    elif verb == "confirm":
+        freed = booking.confirm(now)
+    else:
+        freed = booking.check_in()
     db.session.flush()
     audit.record(
         user, f"booking_{verb}", "booking", booking.id, guest_id=booking.guest_id, booking_id=booking.id,
-        **{"from": previous, "to": target, "reason": reason, "date": on},
+        **{"from": previous, "to": booking.status, "reason": reason, "date": on},
     )
     freed = [f for f in freed if f[1] < f[2]]
     if freed:
@@ -296,5 +301,3 @@ def history(user: User, booking_id: int) -> list:
         )
     )
 
-
-__all__ = ["bookings_query", "check_stay_rules", "create_booking", "get_booking", "history", "transition"]

@@ -18,6 +18,10 @@ class DomainError(Exception):
         self.fields = fields
 
 
+class NotAuthenticated(DomainError):
+    status, code, message = 401, "unauthorized", "U bent niet ingelogd."
+
+
 class NotFound(DomainError):
     status, code, message = 404, "not_found", "Niet gevonden."
 

@@ -9,14 +9,14 @@ from ..extensions import db
 from ..models import Guest, User
 from ..models.base import unused_reference
 from . import audit
+from .roles import BOOKERS, require
 from .errors import Forbidden, NotFound
-from .pool import _municipality
+from .pool import municipality_in_region
 
 
 def create_guest(user: User, data: dict[str, Any]) -> Guest:
     """Register a guest for the user's organisation (referrers and the coordinator)."""
-    if user.role not in ("referrer", "coordinator"):
-        raise Forbidden()
+    require(user, BOOKERS)
     caregiver = data.get("caregiver") or {}
     guest = Guest(
         reference=unused_reference(Guest.reference, "G-"),
@@ -25,7 +25,7 @@ def create_guest(user: User, data: dict[str, Any]) -> Guest:
         created_by_id=user.id,
         name=data["name"].strip(),
         birth_year=data["birth_year"],
-        municipality=_municipality(user, data["municipality"]),
+        municipality=municipality_in_region(user, data["municipality"]),
         care_profile=data["care_profile"],
         indication=data["indication"],
         caregiver_name=caregiver.get("name"),
@@ -102,12 +102,12 @@ def erase_expired_guests(region, now) -> int:
     cutoff = region.today(now) - dt.timedelta(days=region.setting("retention_days"))
     active_booking = (
         sa.select(Booking.id)
-        .where(Booking.guest_id == Guest.id, Booking.status.in_(("requested", "confirmed", "checked_in")))
+        .where(Booking.guest_id == Guest.id, Booking.is_active)
         .exists()
     )
     open_entry = (
         sa.select(WaitlistEntry.id)
-        .where(WaitlistEntry.guest_id == Guest.id, WaitlistEntry.status.in_(("waiting", "offered")))
+        .where(WaitlistEntry.guest_id == Guest.id, WaitlistEntry.is_open)
         .exists()
     )
     recent_stay = (

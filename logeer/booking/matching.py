@@ -19,7 +19,7 @@ from . import audit
 from .claims import claim_bed_nights, night_range
 from .errors import BedUnavailable
 from .search import free_beds, probe_claims
-from .sqlfunc import date_add
+from ..sql import date_add
 
 CANDIDATE_BATCH = 200
 MAX_OFFERS_PER_RUN = 50

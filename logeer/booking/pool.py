@@ -33,7 +33,14 @@ def _check_period(start: dt.date, end: dt.date, *, today: dt.date | None) -> Non
 
 
 # Locations ---------------------------------------------------------------------------------------
-def _municipality(user: User, name: str) -> Municipality:
+def unknown_municipalities(region_id: int, names) -> list[str]:
+    """The names that are no municipality of the region (the one check of "in the region")."""
+    known = set(db.session.scalars(sa.select(Municipality.name).where(Municipality.region_id == region_id)))
+    return [name for name in names if name not in known]
+
+
+def municipality_in_region(user: User, name: str) -> Municipality:
+    """The municipality of the user's region with this name; Invalid (field ``municipality``) otherwise."""
     municipality = db.session.scalar(
         sa.select(Municipality).where(Municipality.region_id == user.region_id, Municipality.name == name)
     )
@@ -59,7 +66,7 @@ def create_location(
         raise Invalid("Alleen een zorgaanbieder heeft locaties.", fields={"organisation_id": ["Geen zorgaanbieder."]})
     location = Location(
         organisation=org,
-        municipality=_municipality(user, municipality),
+        municipality=municipality_in_region(user, municipality),
         name=name.strip(),
         address=address,
         turnaround_days=turnaround_days,
@@ -150,7 +157,7 @@ def _has_stay_claims(bed_id: int, start: dt.date, end: dt.date | None = None, ki
             BedNight.bed_id == bed_id,
             BedNight.kind.in_(kinds),
             BedNight.night >= start,
-            sa.or_(BedNight.offer_id.is_not(None), Booking.status.in_(("requested", "confirmed", "checked_in"))),
+            sa.or_(BedNight.offer_id.is_not(None), Booking.is_active),
         )
     )
     if end is not None:
@@ -188,7 +195,7 @@ def _future_guests_need(bed_id: int, today: dt.date, profiles: set[str]) -> bool
         .where(
             Booking.bed_id == bed_id,
             Booking.departure > today,
-            Booking.status.in_(("requested", "confirmed", "checked_in")),
+            Booking.is_active,
             Guest.care_profile.in_(profiles),
         )
     )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from ..extensions import db
 from ..models import AvailabilityPeriod, Bed, BedCareProfile, BedFeature, BedNight, Location, Municipality, Organisation
 from . import bed_cards
-from .sqlfunc import date_add
+from ..sql import date_add
 
 ALTERNATIVE_SPAN_DAYS = 14
 MAX_ALTERNATIVES = 10

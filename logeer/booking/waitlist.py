@@ -7,16 +7,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import BedNight, Booking, Municipality, Offer, Region, User, WaitlistEntry
+from ..models import BedNight, Booking, Offer, Region, User, WaitlistEntry
 from ..models.base import utcnow
 from . import audit
-from .bookings import create_booking
-from .errors import Conflict, Forbidden, Invalid, InvalidDates, NotFound
+from .roles import BOOKERS, require
+from .bookings import beyond_horizon, create_booking, too_long
+from .errors import Conflict, Invalid, InvalidDates, NotFound
 from .guests import audit_listed, get_guest
 from .matching import offer_for_entry, offer_freed_nights
-from .sqlfunc import date_add
+from .pool import unknown_municipalities
+from ..sql import date_add
 
-OPEN_ENTRY_STATUSES = ("waiting", "offered")
 
 
 class OfferClosed(Conflict):
@@ -39,8 +40,7 @@ def _scope(query: sa.Select, model, user: User) -> sa.Select:
 
 def create_entry(user: User, data: dict[str, Any], *, now: dt.datetime | None = None) -> WaitlistEntry:
     """Put a guest on the waitlist; a fitting bed is offered at once when there is one."""
-    if user.role not in ("referrer", "coordinator"):
-        raise Forbidden()
+    require(user, BOOKERS)
     now = now or utcnow()
     region = user.region
     today = region.today(now)
@@ -51,10 +51,10 @@ def create_entry(user: User, data: dict[str, Any], *, now: dt.datetime | None = 
                       fields={"latest_departure": ["Venster te kort."]})
     if latest - dt.timedelta(days=nights) < today:
         raise InvalidDates("Dit venster ligt (bijna) helemaal in het verleden.", fields={"latest_departure": ["Te vroeg."]})
-    if earliest > today + dt.timedelta(days=region.setting("booking_horizon_days")):
+    if beyond_horizon(region, earliest, today) is not None:
         raise InvalidDates("U kunt niet zo ver vooruit op de wachtlijst.", fields={"earliest_arrival": ["Te ver vooruit."]})
-    longest = region.setting("max_nights_per_stay")
-    if nights > longest:
+    longest = too_long(region, nights)
+    if longest is not None:
         raise Invalid(f"Een verblijf duurt hoogstens {longest} nachten.", code="stay_too_long",
                       fields={"nights": [f"Hoogstens {longest}."]})
     wanted_profile = data.get("care_profile")
@@ -62,15 +62,14 @@ def create_entry(user: User, data: dict[str, Any], *, now: dt.datetime | None = 
         raise Invalid("Het zorgprofiel past niet bij de logeergast.", code="care_profile_mismatch",
                       fields={"care_profile": ["Past niet bij de logeergast."]})
     municipalities = list(dict.fromkeys(data.get("municipalities") or []))
-    known = set(db.session.scalars(sa.select(Municipality.name).where(Municipality.region_id == region.id)))
-    unknown = [m for m in municipalities if m not in known]
+    unknown = unknown_municipalities(region.id, municipalities)
     if unknown:
         raise Invalid("Deze gemeente hoort niet bij de regio.", code="unknown_municipality",
                       fields={"municipalities": [f"Onbekend: {', '.join(unknown)}"]})
     overlapping = db.session.scalar(
         sa.select(WaitlistEntry.id).where(
             WaitlistEntry.guest_id == guest.id,
-            WaitlistEntry.status.in_(OPEN_ENTRY_STATUSES),
+            WaitlistEntry.is_open,
             WaitlistEntry.earliest_arrival < latest,
             WaitlistEntry.latest_departure > earliest,
         ).limit(1)
@@ -164,35 +163,24 @@ def _get_offer(user: User, offer_id: int) -> Offer:
     return offer
 
 
-def _release(offer: Offer, status: str, now: dt.datetime) -> tuple[int, dt.date, dt.date]:
-    """Close an open offer and free its nights; returns the freed range (with turnaround)."""
+def _release(offer: Offer, verb: str, now: dt.datetime) -> tuple[int, dt.date, dt.date]:
+    """Close an open offer (``decline`` or ``expire``) and free its nights; returns the freed range (with turnaround)."""
     db.session.execute(sa.delete(BedNight).where(BedNight.offer_id == offer.id), execution_options={"synchronize_session": False})
-    offer.status = status
-    offer.answered_at = now
-    turnaround = dt.timedelta(days=offer.bed.location.turnaround_days)
-    return offer.bed_id, offer.arrival, offer.departure + turnaround
-
-
-def _is_open(offer: Offer, now: dt.datetime) -> bool:
-    return offer.status == "open" and offer.expires_at > now
+    return getattr(offer, verb)(now)
 
 
 def accept_offer(user: User, offer_id: int, *, now: dt.datetime | None = None) -> Booking:
     """Turn an open offer into a booking (every booking rule applies); the entry is placed."""
     now = now or utcnow()
     offer = _get_offer(user, offer_id)
-    if not _is_open(offer, now):
+    if not offer.is_open_at(now):
         raise OfferClosed()
     entry = offer.entry
     booking = create_booking(
         user, bed_id=offer.bed_id, guest_id=entry.guest_id, arrival=offer.arrival, departure=offer.departure,
         reason=entry.reason, funding=entry.funding, stay_type="urgent" if entry.urgent else "planned", offer=offer,
     )
-    offer.status = "accepted"
-    offer.answered_at = now
-    offer.booking_id = booking.id
-    entry.status = "placed"
-    entry.closed_at = now
+    offer.accept(booking.id, now)
     audit.record(user, "offer_accepted", "offer", offer.id, guest_id=entry.guest_id, booking_id=booking.id,
                  waitlist_entry_id=entry.id)
     return booking
@@ -202,10 +190,10 @@ def decline_offer(user: User, offer_id: int, *, now: dt.datetime | None = None) 
     """Decline: the entry waits again and the nights go to the next fitting entry."""
     now = now or utcnow()
     offer = _get_offer(user, offer_id)
-    if not _is_open(offer, now):
+    if not offer.is_open_at(now):
         raise OfferClosed()
-    freed = _release(offer, "declined", now)
-    offer.entry.status = "waiting"
+    freed = _release(offer, "decline", now)
+    offer.entry.wait_again()
     audit.record(user, "offer_declined", "offer", offer.id, guest_id=offer.entry.guest_id,
                  waitlist_entry_id=offer.waitlist_entry_id)
     db.session.flush()
@@ -217,15 +205,14 @@ def withdraw_entry(user: User, entry_id: int, *, now: dt.datetime | None = None)
     """Take an entry off the waitlist; an open offer of it is released to the next entry."""
     now = now or utcnow()
     entry = _get_entry(user, entry_id)
-    if entry.status not in OPEN_ENTRY_STATUSES:
+    if not entry.is_open:
         raise Conflict("Deze aanvraag staat niet meer op de wachtlijst.", code="invalid_transition")
     freed = []
     for offer in db.session.scalars(
         sa.select(Offer).where(Offer.waitlist_entry_id == entry.id, Offer.status == "open").with_for_update(of=Offer)
     ):
-        freed.append(_release(offer, "declined", now))
-    entry.status = "withdrawn"
-    entry.closed_at = now
+        freed.append(_release(offer, "decline", now))
+    entry.withdraw(now)
     audit.record(user, "waitlist_withdrawn", "waitlist_entry", entry.id, guest_id=entry.guest_id)
     db.session.flush()
     offer_freed_nights(user.region, freed, now=now, actor=user)
@@ -241,8 +228,8 @@ def expire_offers(now: dt.datetime | None = None) -> int:
         .with_for_update(of=Offer, skip_locked=True)
     ).all()
     for offer in due:
-        freed = _release(offer, "expired", now)
-        offer.entry.status = "waiting"
+        freed = _release(offer, "expire", now)
+        offer.entry.wait_again()
         audit.record(None, "offer_expired", "offer", offer.id, region_id=offer.region_id,
                      guest_id=offer.entry.guest_id, waitlist_entry_id=offer.waitlist_entry_id)
         db.session.flush()
@@ -267,8 +254,7 @@ def expire_waitlist(now: dt.datetime | None = None) -> int:
             .with_for_update(of=WaitlistEntry, skip_locked=True)
         ).all()
         for entry in entries:
-            entry.status = "expired"
-            entry.closed_at = now
+            entry.expire(now)
             audit.record(None, "waitlist_expired", "waitlist_entry", entry.id, region_id=region.id, guest_id=entry.guest_id)
             count += 1
     db.session.flush()

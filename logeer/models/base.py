@@ -68,9 +68,14 @@ INDICATIONS = ("wlz", "wmo", "none", "unknown")
 FUNDINGS = ("wlz", "wmo", "zvw", "private", "unknown")
 REASONS = ("holiday", "weekend", "caregiver_illness", "caregiver_surgery", "other")
 STAY_TYPES = ("planned", "urgent")
+# Statuses, and the sets of them the rules use: named once here, never retyped as a tuple elsewhere.
 BOOKING_STATUSES = ("requested", "confirmed", "checked_in", "completed", "declined", "cancelled", "no_show")
-ACTIVE_BOOKING_STATUSES = ("requested", "confirmed", "checked_in")
-OCCUPYING_BOOKING_STATUSES = ("confirmed", "checked_in", "completed")
+ACTIVE_BOOKING_STATUSES = ("requested", "confirmed", "checked_in")  # not over yet: holds its nights
+OCCUPYING_BOOKING_STATUSES = ("confirmed", "checked_in", "completed")  # the bed is (was) taken
+EXPECTED_OR_STAYING_STATUSES = ("confirmed", "checked_in")  # the guest comes, or is there
+CALENDAR_BOOKING_STATUSES = ("requested", *OCCUPYING_BOOKING_STATUSES)  # shown on a bed's calendar and feed
+HOSTED_BOOKING_STATUSES = (*CALENDAR_BOOKING_STATUSES, "no_show")  # the provider had the guest's data
 CLAIM_KINDS = ("stay", "turnaround", "closure")
 WAITLIST_STATUSES = ("waiting", "offered", "placed", "expired", "withdrawn")
+OPEN_WAITLIST_STATUSES = ("waiting", "offered")  # still looking for a bed
 OFFER_STATUSES = ("open", "accepted", "declined", "expired")

@@ -4,12 +4,14 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import (
     ACTIVE_BOOKING_STATUSES,
     BOOKING_STATUSES,
+    CALENDAR_BOOKING_STATUSES,
     FUNDINGS,
     REASONS,
     STAY_TYPES,
@@ -78,9 +80,25 @@ class Booking(db.Model):
     def nights(self) -> int:
         return (self.departure - self.arrival).days
 
-    @property
+    @hybrid_property
     def is_active(self) -> bool:
+        """Not over yet (requested, confirmed, checked in): it holds its nights. Python and SQL."""
         return self.status in ACTIVE_BOOKING_STATUSES
+
+    @is_active.inplace.expression
+    @classmethod
+    def _is_active_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.status.in_(ACTIVE_BOOKING_STATUSES)
+
+    @hybrid_property
+    def on_calendar(self) -> bool:
+        """Shown on the bed's calendar and feed: requested, or the bed is (was) taken. Python and SQL."""
+        return self.status in CALENDAR_BOOKING_STATUSES
+
+    @on_calendar.inplace.expression
+    @classmethod
+    def _on_calendar_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.status.in_(CALENDAR_BOOKING_STATUSES)
 
     # Permissions -------------------------------------------------------------------------
     def _is_host(self, user) -> bool:
@@ -102,5 +120,67 @@ class Booking(db.Model):
     def can_cancel(self, user) -> bool:
         return self.can_manage_stay(user) or self._is_referrer(user)
 
-    def can(self, verb: str, user) -> bool:
+    def may(self, verb: str, user) -> bool:
+        """Whether ``user`` may ever do ``verb`` to this booking (403 otherwise), whatever its status."""
         return self.can_cancel(user) if verb == "cancel" else self.can_manage_stay(user)
+
+    def allows(self, verb: str) -> bool:
+        """Whether the booking's status allows ``verb`` now (TRANSITIONS; 409 otherwise)."""
+        return self.status in TRANSITIONS[verb][0]
+
+    def can_do(self, verb: str, user) -> bool:
+        """``user`` may do ``verb`` now: allowed by role and by status. Pages show the action only then."""
+        return self.may(verb, user) and self.allows(verb)
+
+    def can_confirm(self, user) -> bool:
+        return self.can_do("confirm", user)
+
+    def can_decline(self, user) -> bool:
+        return self.can_do("decline", user)
+
+    def can_check_in(self, user) -> bool:
+        return self.can_do("check_in", user)
+
+    def can_check_out(self, user) -> bool:
+        return self.can_do("check_out", user)
+
+    def can_no_show(self, user) -> bool:
+        return self.can_do("no_show", user)
+
+    # State changes ---------------------------------------------------------------------------
+    # Each changes the booking only (the caller, logeer.booking.bookings.transition, checked that
+    # the user may and the status allows it, and keeps locking, claims, audit and matching) and
+    # returns the (bed, first night, end) ranges it freed, turnaround included.
+    def _after_turnaround(self, day: dt.date) -> dt.date:
+        return day + dt.timedelta(days=self.bed.location.turnaround_days)
+
+    def _close(self, status: str, reason: str | None, today: dt.date, now: dt.datetime) -> list[tuple[int, dt.date, dt.date]]:
+        freed = [(self.bed_id, max(self.arrival, today), self._after_turnaround(self.departure))]
+        self.status, self.closed_at, self.status_reason = status, now, reason
+        return freed
+
+    def confirm(self, now: dt.datetime) -> list[tuple[int, dt.date, dt.date]]:
+        self.status, self.confirmed_at = TRANSITIONS["confirm"][1], now
+        return []
+
+    def decline(self, reason: str | None, today: dt.date, now: dt.datetime) -> list[tuple[int, dt.date, dt.date]]:
+        return self._close(TRANSITIONS["decline"][1], reason, today, now)
+
+    def cancel(self, reason: str | None, today: dt.date, now: dt.datetime) -> list[tuple[int, dt.date, dt.date]]:
+        return self._close(TRANSITIONS["cancel"][1], reason, today, now)
+
+    def no_show(self, reason: str | None, today: dt.date, now: dt.datetime) -> list[tuple[int, dt.date, dt.date]]:
+        return self._close(TRANSITIONS["no_show"][1], reason, today, now)
+
+    def check_in(self) -> list[tuple[int, dt.date, dt.date]]:
+        self.status = TRANSITIONS["check_in"][1]
+        return []
+
+    def check_out(self, leave: dt.date) -> list[tuple[int, dt.date, dt.date]]:
+        """Leaving on ``leave`` (at the latest the planned departure): the nights after it are freed."""
+        freed = []
+        if leave < self.departure:
+            freed.append((self.bed_id, self._after_turnaround(leave), self._after_turnaround(self.departure)))
+            self.departure = leave
+        self.status = TRANSITIONS["check_out"][1]
+        return freed

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import CARE_PROFILES, INDICATIONS, UTCDateTime, enum, new_reference, utcnow
+from .base import CARE_PROFILES, HOSTED_BOOKING_STATUSES, INDICATIONS, UTCDateTime, enum, new_reference, utcnow
 
 
 class Guest(db.Model):
@@ -55,7 +55,7 @@ class Guest(db.Model):
                 .where(
                     Booking.guest_id == self.id,
                     Location.organisation_id == user.organisation_id,
-                    Booking.status.in_(("requested", "confirmed", "checked_in", "completed", "no_show")),
+                    Booking.status.in_(HOSTED_BOOKING_STATUSES),
                 )
             )
             return bool(hosted)

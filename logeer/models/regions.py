@@ -26,7 +26,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "pilot_end": None,
     "retention_days": 730,
     # The caregiver questionnaire: follow-up this many days after departure; the questions
-    # (None: the default set of DOMAIN.md, see logeer.surveys.DEFAULT_QUESTIONS).
+    # (None: the default set of DOMAIN.md, see logeer.evaluation.surveys.DEFAULT_QUESTIONS).
     "survey_after_days": 7,
     "survey_questions": None,
     # A logged-in page session ends after this many minutes without a request (API.md 1.1).

@@ -2,7 +2,7 @@
 
 Every web session and API token carries the user's ``session_version`` of the moment it was made;
 it works only while that is still the user's version. Bumping the version (``end_all_sessions``
-in logeer.booking.accounts) therefore ends every session and token of the user at once, in one
+in logeer.accounts) therefore ends every session and token of the user at once, in one
 row update. A web session also has its own row (``UserSession``), keyed by the SHA-256 of a
 random id kept in the signed cookie: logging out deletes that row, so a copy of the cookie no
 longer works, and the row's ``last_seen_at`` and ``created_at`` give the idle timeout and the
@@ -16,24 +16,35 @@ import hashlib
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
 
-_hasher = PasswordHasher()
+_hashers: dict[tuple, PasswordHasher] = {}
 # A real hash to verify against when the e-mail is unknown, so timing does not reveal accounts.
 # Made on first use (with the hasher then in use), not at import: an Argon2 hash costs 64 MiB and
 # tens of milliseconds in every process that imports the models, gunicorn workers and scripts too.
-_dummy: tuple[PasswordHasher, str] | None = None
+_dummies: dict[int, str] = {}
+
+
+def _hasher() -> PasswordHasher:
+    """Argon2id with the app's PASSWORD_HASH_PARAMETERS (argon2-cffi's defaults when unset; the
+    tests set the smallest ones: the same code paths at a thousandth of the cost)."""
+    params = (current_app.config.get("PASSWORD_HASH_PARAMETERS") if has_app_context() else None) or {}
+    key = tuple(sorted(params.items()))
+    if key not in _hashers:
+        _hashers[key] = PasswordHasher(**params)
+    return _hashers[key]
 
 
 def _dummy_hash() -> str:
-    global _dummy
-    if _dummy is None or _dummy[0] is not _hasher:
-        _dummy = (_hasher, _hasher.hash("logeer-dummy-password"))
-    return _dummy[1]
+    hasher = _hasher()
+    if id(hasher) not in _dummies:
+        _dummies[id(hasher)] = hasher.hash("logeer-dummy-password")
+    return _dummies[id(hasher)]
 
 
 class User(UserMixin, db.Model):
@@ -80,15 +91,15 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """Store a new password as an Argon2id hash."""
-        self.password_hash = _hasher.hash(password)
+        self.password_hash = _hasher().hash(password)
 
     def check_password(self, password: str) -> bool:
         """True when ``password`` matches; upgrades the hash when parameters changed."""
         try:
-            _hasher.verify(self.password_hash, password)
+            _hasher().verify(self.password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
-        if _hasher.check_needs_rehash(self.password_hash):
+        if _hasher().check_needs_rehash(self.password_hash):
             self.set_password(password)
         return True
 
@@ -100,7 +111,7 @@ class User(UserMixin, db.Model):
 def burn_password_check(password: str) -> None:
     """Spend the time of one hash check, for unknown e-mail addresses."""
     try:
-        _hasher.verify(_dummy_hash(), password)
+        _hasher().verify(_dummy_hash(), password)
     except VerificationError:
         pass
 

@@ -4,10 +4,21 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import CARE_PROFILES, FUNDINGS, OFFER_STATUSES, REASONS, WAITLIST_STATUSES, UTCDateTime, enum, utcnow
+from .base import (
+    CARE_PROFILES,
+    FUNDINGS,
+    OFFER_STATUSES,
+    OPEN_WAITLIST_STATUSES,
+    REASONS,
+    WAITLIST_STATUSES,
+    UTCDateTime,
+    enum,
+    utcnow,
+)
 
 
 class WaitlistEntry(db.Model):
@@ -47,6 +58,36 @@ class WaitlistEntry(db.Model):
 
     guest = relationship("Guest")
 
+    @hybrid_property
+    def is_open(self) -> bool:
+        """Still looking for a bed (waiting, or an offer is open). Python and SQL."""
+        return self.status in OPEN_WAITLIST_STATUSES
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.status.in_(OPEN_WAITLIST_STATUSES)
+
+    # State changes (the caller, logeer.booking.waitlist, keeps locking, claims, audit and matching).
+    def can_withdraw(self, user) -> bool:
+        """Still on the waitlist, and ``user`` sees it (the caller scoped the entry to the user)."""
+        return self.is_open and user.region_id == self.region_id
+
+    def withdraw(self, now: dt.datetime) -> None:
+        self.status, self.closed_at = "withdrawn", now
+
+    def expire(self, now: dt.datetime) -> None:
+        """Its window can no longer be met: unmet demand."""
+        self.status, self.closed_at = "expired", now
+
+    def wait_again(self) -> None:
+        """Its offer was declined or expired: it waits for the next freed nights."""
+        self.status = "waiting"
+
+    def place(self, now: dt.datetime) -> None:
+        """Its offer was accepted: it has a booking."""
+        self.status, self.closed_at = "placed", now
+
 
 class Offer(db.Model):
     __tablename__ = "offers"
@@ -77,3 +118,29 @@ class Offer(db.Model):
 
     entry: Mapped[WaitlistEntry] = relationship()
     bed = relationship("Bed")
+
+    def is_open_at(self, now: dt.datetime) -> bool:
+        """Still to be answered at ``now``."""
+        return self.status == "open" and self.expires_at > now
+
+    def can_accept(self, user, now: dt.datetime) -> bool:
+        """Open, and ``user`` books for the entry's organisation (or is the coordinator)."""
+        return self.is_open_at(now) and user.region_id == self.region_id and (
+            user.role == "coordinator" or (user.role == "referrer" and user.organisation_id == self.entry.organisation_id))
+
+    can_decline = can_accept
+
+    # State changes: each returns the (bed, first night, end) range whose claim the caller releases.
+    def _close(self, status: str, now: dt.datetime) -> tuple[int, dt.date, dt.date]:
+        self.status, self.answered_at = status, now
+        return self.bed_id, self.arrival, self.departure + dt.timedelta(days=self.bed.location.turnaround_days)
+
+    def accept(self, booking_id: int, now: dt.datetime) -> None:
+        self.status, self.answered_at, self.booking_id = "accepted", now, booking_id
+        self.entry.place(now)
+
+    def decline(self, now: dt.datetime) -> tuple[int, dt.date, dt.date]:
+        return self._close("declined", now)
+
+    def expire(self, now: dt.datetime) -> tuple[int, dt.date, dt.date]:
+        return self._close("expired", now)

@@ -9,7 +9,8 @@ from email.message import EmailMessage
 import sqlalchemy as sa
 from flask import current_app
 
-from ..booking.errors import Conflict, Forbidden, NotFound
+from ..booking.errors import Conflict, NotFound
+from ..booking.roles import COORDINATOR, require
 from ..extensions import db
 from ..models import OutboxMessage, User
 from ..models.base import utcnow
@@ -148,8 +149,7 @@ def send_outbox(now: dt.datetime) -> int:
 
 def messages(user: User, status: str | None = None) -> sa.Select:
     """The region's e-mails, newest first, optionally of one status (``failed``: given up on); coordinator only."""
-    if user.role != "coordinator":
-        raise Forbidden()
+    require(user, COORDINATOR)
     query = sa.select(OutboxMessage).where(OutboxMessage.region_id == user.region_id)
     if status:
         query = query.where(OutboxMessage.status == status)
@@ -158,8 +158,7 @@ def messages(user: User, status: str | None = None) -> sa.Select:
 
 def retry_message(user: User, message_id: int) -> OutboxMessage:
     """Send a failed e-mail of the coordinator's region again with the next outbox run (flushes, no commit)."""
-    if user.role != "coordinator":
-        raise Forbidden()
+    require(user, COORDINATOR)
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.region_id != user.region_id:
         raise NotFound("Bericht niet gevonden.")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import defaultload
 
 from ..extensions import db
 from ..models import Bed, Booking, Location, Offer, Organisation, Region, WaitlistEntry
+from ..models.base import EXPECTED_OR_STAYING_STATUSES, OCCUPYING_BOOKING_STATUSES
 from .metrics import BedNightCounts, bed_nights
 
 
@@ -37,11 +38,6 @@ def pilot_start(region: Region, today: dt.date) -> dt.date:
     """The pilot's first day (setting), or a year back when it is not set."""
     value = region.setting("pilot_start")
     return dt.date.fromisoformat(value) if value else today - dt.timedelta(days=365)
-
-
-def daily_figures(region: Region, now: dt.datetime, provider_id: int | None = None) -> DailyFigures:
-    """The state of the pool (or of one provider's beds) on the region's date at ``now``."""
-    return all_daily_figures(region, now, [provider_id] if provider_id is not None else [])[provider_id]
 
 
 def occupancy_ranges(region: Region, now: dt.datetime) -> list[tuple[str, dt.date, dt.date]]:
@@ -98,8 +94,8 @@ def all_daily_figures(region: Region, now: dt.datetime, provider_ids: Sequence[i
 
     provider_of = Location.organisation_id.label("provider_id")
     moving: dict[str, dict[int | None, list[Booking]]] = {"arrivals": {}, "departures": {}}
-    arriving = sa.and_(Booking.arrival == today, Booking.status.in_(("confirmed", "checked_in")))
-    departing = sa.and_(Booking.departure == today, Booking.status.in_(("confirmed", "checked_in", "completed")))
+    arriving = sa.and_(Booking.arrival == today, Booking.status.in_(EXPECTED_OR_STAYING_STATUSES))
+    departing = sa.and_(Booking.departure == today, Booking.status.in_(OCCUPYING_BOOKING_STATUSES))
     # One query for both lists; the e-mail shows the bed's label and location, not its care
     # profiles and features, so those are not loaded.
     for booking, provider in db.session.execute(
@@ -110,9 +106,9 @@ def all_daily_figures(region: Region, now: dt.datetime, provider_ids: Sequence[i
                  defaultload(Booking.bed).lazyload(Bed.feature_rows))
     ).unique():
         kinds = []
-        if booking.arrival == today and booking.status in ("confirmed", "checked_in"):
+        if booking.arrival == today and booking.status in EXPECTED_OR_STAYING_STATUSES:
             kinds.append("arrivals")
-        if booking.departure == today and booking.status in ("confirmed", "checked_in", "completed"):
+        if booking.departure == today and booking.status in OCCUPYING_BOOKING_STATUSES:
             kinds.append("departures")
         for kind in kinds:
             for k in (None, provider):
@@ -153,6 +149,6 @@ def all_daily_figures(region: Region, now: dt.datetime, provider_ids: Sequence[i
         sa.select(sa.func.count(Offer.id)).where(Offer.region_id == region.id, Offer.status == "open"))
     region_figures.waitlist_length = db.session.scalar(
         sa.select(sa.func.count(WaitlistEntry.id)).where(
-            WaitlistEntry.region_id == region.id, WaitlistEntry.status.in_(("waiting", "offered"))))
+            WaitlistEntry.region_id == region.id, WaitlistEntry.is_open))
     return figures
 

@@ -13,10 +13,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from ..booking.sqlfunc import days_between
+from ..sql import age_band_sql, days_between, local_date, median_of
 from ..extensions import db
 from ..models import Booking, Guest, Municipality, Offer, WaitlistEntry
-from .sqlfunc import age_band_sql, local_date, median_of
 
 UNMET_OUTCOMES = ("declined", "expired")
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..booking.sqlfunc import days_between, greatest, least
+from ..sql import days_between, greatest, least
 from ..extensions import db
 from ..models import AvailabilityPeriod, Bed, BedNight, Booking, Location, Municipality, Organisation
 from ..models.base import OCCUPYING_BOOKING_STATUSES
@@ -234,7 +234,7 @@ def claim_intervals(region_id: int | None, start: dt.date, end: dt.date) -> sa.S
     offers = sa.select(Offer.bed_id, Offer.arrival, Offer.departure, sa.literal("held", sa.String)).where(
         Offer.status == "open", Offer.arrival < end, Offer.departure > start)
     stays = sa.select(Booking.bed_id, Booking.arrival, Booking.departure, booking_category).where(
-        Booking.status.in_(("requested", *OCCUPYING_BOOKING_STATUSES)), Booking.arrival < end, Booking.departure > start)
+        Booking.on_calendar, Booking.arrival < end, Booking.departure > start)
     if region_id is not None:
         region_beds = (
             sa.select(Bed.id).join(Location, Location.id == Bed.location_id)
@@ -257,16 +257,6 @@ def rolled_up(counts: dict[tuple, BedNightCounts], *, group: bool, month: bool) 
 def totals(region_id: int, start: dt.date, end: dt.date, **kwargs) -> BedNightCounts:
     """Region-wide (or provider/bed-limited) bed-night counts for ``[start, end)``."""
     return bed_nights(region_id, start, end, **kwargs).get((None, None), BedNightCounts())
-
-
-@dataclass
-class Requests:
-    """Demand in a range: requests created in it, and what became of them."""
-
-    requests: int = 0
-    placed: int = 0
-    unmet: int = 0
-    by_outcome: dict[str, int] = field(default_factory=dict)
 
 
 # The flags of one (bed, night) in the occupancy export, by its ``night_state``: available,
@@ -294,7 +284,7 @@ def bed_night_rows(region_id: int, start: dt.date, end: dt.date, dialect: str, *
     joined: no test per row.
     """
     from ..models import Region
-    from .sqlfunc import nights_between
+    from ..sql import nights_between
 
     nights = nights_between(start, end, dialect)
     inside = AvailabilityPeriod.id.is_not(None)

@@ -15,11 +15,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from ..booking.sqlfunc import days_between, greatest, least
+from ..sql import age_band_sql, days_between, greatest, least, local_date, median_of
 from ..extensions import db
 from ..models import AvailabilityPeriod, Bed, Booking, Guest, Location, Municipality, Organisation, Region
 from ..models.base import OCCUPYING_BOOKING_STATUSES
-from .sqlfunc import age_band_sql, local_date, median_of
 
 GuestMunicipality = aliased(Municipality, name="guest_municipality")
 

@@ -20,10 +20,6 @@ from .surveys import survey_figures
 BREAKDOWNS = ("reason", "funding", "care_profile", "age_band", "municipality")
 
 
-def _rate(occupied: int, available: int) -> float | None:
-    return round(occupied / available, 4) if available else None
-
-
 def _providers(region_id: int) -> list[tuple[int, str]]:
     """(id, name) of the region's provider organisations that have a bed, by name."""
     has_bed = (
@@ -156,7 +152,8 @@ def evaluation_summary(region: Region, start: dt.date, end: dt.date) -> dict[str
 
 def coordinator_overview(user) -> dict[str, int]:
     """The coordinator's start page: organisations, users, active beds, open requests, failed e-mails."""
-    from ..booking import accounts, pool
+    from .. import accounts
+    from ..booking import pool
     from ..models import Booking, OutboxMessage
     from ..sql import count
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Bed, Booking, Guest, Location, Municipality, Organisation, Region, SurveyAnswer, SurveyInvitation
-from ..surveys import BURDEN_KEY, question_keys
+from ..evaluation.surveys import BURDEN_KEY, question_keys
 from .stays import stay_age_band
 
 GuestMunicipality = aliased(Municipality, name="survey_guest_municipality")

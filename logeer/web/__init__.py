@@ -62,9 +62,9 @@ def _day(value, pattern: str = "EEE d MMM yyyy") -> str:
 
 
 def init_app(app: Flask) -> None:
-    from . import account, auth, coordinator, dashboard, evaluator, once, provider, referrer, session_pages, surveys
+    from . import account, auth, coordinator, dashboard, once, provider, referrer, session_pages, surveys
 
-    for module in (auth, account, referrer, provider, coordinator, evaluator, dashboard, surveys):
+    for module in (auth, account, referrer, provider, coordinator, dashboard, surveys):
         app.register_blueprint(module.bp)
     session_pages.init_app(app)
     ended_session.init_app(app)

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from ..accounts import links, two_factor
 from ..booking.errors import DomainError, TooManyAttempts
-from ..booking import accounts
+from .. import accounts
 from ..models import User
 from ..transaction import discard
 from .account_forms import CodeForm, ForgotPasswordForm, SetPasswordForm
@@ -43,7 +43,7 @@ def _enrolment_first():
     if not current_user.is_authenticated or not two_factor.needs_enrolment(current_user):
         return None
     if request.path.startswith("/api/"):
-        from ..api.errors import error_response
+        from ..error_handlers import error_response
 
         error = two_factor.EnrolmentRequired()
         return error_response(error.status, error.code, error.message)

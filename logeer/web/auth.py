@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from .. import sessions
 from ..accounts import two_factor
-from ..booking import accounts
+from .. import accounts
 from ..booking.errors import DomainError, TooManyAttempts
 from ..models.base import utcnow
 from . import account, ended_session

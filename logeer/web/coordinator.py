@@ -11,8 +11,10 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from ..accounts import links, two_factor
-from ..booking import accounts, audit, pool
+from .. import accounts
+from ..booking import audit, pool
 from ..booking.errors import DomainError
+from ..booking.roles import COORDINATOR, POOL_MANAGERS
 from ..bounds import parse_id, parse_page
 from ..notify import outbox
 from .. import sql
@@ -30,7 +32,7 @@ AUDIT_PAGE_SIZE = 50
 
 
 @bp.get("")
-@role_required("coordinator")
+@role_required(*COORDINATOR)
 def overview():
     """The coordinator's start page: what needs attention, and where to go."""
     user = acting_user()
@@ -41,7 +43,7 @@ def overview():
 
 # Organisations and users ---------------------------------------------------------------------------
 @bp.route("/organisaties", methods=["GET", "POST"])
-@role_required("coordinator")
+@role_required(*COORDINATOR)
 @submitted_once
 def organisations():
     user = acting_user()
@@ -63,7 +65,7 @@ def organisations():
 
 
 @bp.route("/gebruikers", methods=["GET", "POST"])
-@role_required("coordinator")
+@role_required(*COORDINATOR)
 @submitted_once
 def users():
     actor = acting_user()
@@ -93,7 +95,7 @@ def users():
 
 
 @bp.route("/gebruikers/<int:user_id>", methods=["GET", "POST"])
-@role_required("coordinator")
+@role_required(*COORDINATOR)
 @submitted_once
 def edit_user(user_id: int):
     """Change a user's name, organisation or whether the user can log in; reset two-factor; invite again."""
@@ -120,7 +122,7 @@ def edit_user(user_id: int):
 
 
 @bp.post("/gebruikers/<int:user_id>/twee-staps-herstellen")
-@role_required("coordinator")
+@role_required(*COORDINATOR)
 @submitted_once
 def reset_two_factor(user_id: int):
     """Turn a user's two-factor off (a lost phone); audited. The user sets it up again at the next log-in."""
@@ -137,7 +139,7 @@ def reset_two_factor(user_id: int):
 
 
 @bp.post("/gebruikers/<int:user_id>/uitnodiging")
-@role_required("coordinator")
+@role_required(*COORDINATOR)
 @submitted_once
 def resend_invitation(user_id: int):
     if ActionForm().validate_on_submit():
@@ -152,7 +154,7 @@ def resend_invitation(user_id: int):
 
 
 @bp.route("/organisaties/<int:organisation_id>", methods=["GET", "POST"])
-@role_required("coordinator")
+@role_required(*COORDINATOR)
 @submitted_once
 def rename_organisation(organisation_id: int):
     actor = acting_user()
@@ -176,7 +178,7 @@ def rename_organisation(organisation_id: int):
 
 
 @bp.post("/gebruikers/<int:user_id>/<any(aan, uit):state>")
-@role_required("coordinator")
+@role_required(*COORDINATOR)
 @submitted_once
 def set_user_active(user_id: int, state: str):
     """Deactivate (the user can no longer log in, tokens stop working) or reactivate a user."""
@@ -193,7 +195,7 @@ def set_user_active(user_id: int, state: str):
 
 
 @bp.post("/gebruikers/<int:user_id>/afmelden")
-@role_required("coordinator")
+@role_required(*COORDINATOR)
 @submitted_once
 def end_user_sessions(user_id: int):
     """"Overal afmelden": every logged-in page and API token of the user stops working."""
@@ -210,7 +212,7 @@ def end_user_sessions(user_id: int):
 
 # Region ------------------------------------------------------------------------------------------
 @bp.route("/regio", methods=["GET", "POST"])
-@role_required("coordinator")
+@role_required(*COORDINATOR)
 @submitted_once
 def region_settings():
     actor = acting_user()
@@ -259,7 +261,7 @@ def _setting_value(key: str, value):
 
 # Locations and beds (coordinator, and providers for their own) --------------------------------------
 @bp.route("/bedden", methods=["GET", "POST"])
-@role_required("coordinator", "provider")
+@role_required(*POOL_MANAGERS)
 @submitted_once
 def pool_page():
     """Locations and beds: add a location, add a bed, switch a bed on or off."""
@@ -305,7 +307,7 @@ def pool_page():
 
 
 @bp.post("/bedden/<int:bed_id>/<any(aan, uit):state>")
-@role_required("coordinator", "provider")
+@role_required(*POOL_MANAGERS)
 @submitted_once
 def set_bed_active(bed_id: int, state: str):
     if ActionForm().validate_on_submit():
@@ -322,7 +324,7 @@ def set_bed_active(bed_id: int, state: str):
 
 # Audit log and failed e-mails --------------------------------------------------------------------------
 @bp.get("/audit")
-@role_required("coordinator")
+@role_required(*COORDINATOR)
 def audit_log():
     """The audit log of the region, newest first, with filters."""
     user = acting_user()
@@ -349,7 +351,7 @@ def audit_log():
 
 
 @bp.get("/mislukte-mails")
-@role_required("coordinator")
+@role_required(*COORDINATOR)
 def failed_emails():
     """E-mails the outbox gave up on (status 'failed'), newest first."""
     user = acting_user()
@@ -359,7 +361,7 @@ def failed_emails():
 
 
 @bp.post("/mislukte-mails/<int:message_id>/opnieuw")
-@role_required("coordinator")
+@role_required(*COORDINATOR)
 @submitted_once
 def retry_failed_email(message_id: int):
     """Send a failed e-mail again with the next outbox run (after the cause was fixed)."""

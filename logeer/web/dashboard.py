@@ -11,19 +11,22 @@ import datetime as dt
 from flask import Blueprint, render_template, request
 
 from ..booking.errors import InvalidDates
+from ..booking.roles import STATISTICS_READERS
 from ..models import Region
+from ..stats.exports import EXPORTS
 from ..stats.schemas import MAX_RANGE_DAYS, RangeQuerySchema
 from ..stats.summary import evaluation_summary
 from . import labels
 from .helpers import acting_user, role_required
 
 bp = Blueprint("dashboard", __name__)
-EXPORTS = (
-    ("occupancy", "Bezetting per bed per nacht"),
-    ("stays", "Verblijven"),
-    ("demand", "Vraag en uitkomst"),
-    ("surveys", "Vragenlijsten mantelzorgers"),
-)
+# The title of each export (the list itself is stats.exports.EXPORTS, which the API serves).
+EXPORT_TITLES = {
+    "occupancy": "Bezetting per bed per nacht",
+    "stays": "Verblijven",
+    "demand": "Vraag en uitkomst",
+    "surveys": "Vragenlijsten mantelzorgers",
+}
 
 
 def default_range(region: Region, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -58,7 +61,7 @@ def _labelled(rows: list[dict], names: dict) -> list[dict]:
 
 
 @bp.get("/dashboard")
-@role_required("evaluator", "coordinator")
+@role_required(*STATISTICS_READERS)
 def dashboard():
     user = acting_user()
     region = user.region
@@ -77,7 +80,7 @@ def dashboard():
     }
     return render_template(
         "dashboard/index.html", region=region, figures=figures, charts=charts, start=start, end=end,
-        last_night=end - dt.timedelta(days=1), errors=errors, exports=EXPORTS, labels=labels,
+        last_night=end - dt.timedelta(days=1), errors=errors, exports=[(name, EXPORT_TITLES[name]) for name in EXPORTS], labels=labels,
         care_profiles=_labelled(stays_by["care_profile"], labels.CARE_PROFILES),
         age_bands=_labelled(stays_by["age_band"], {}),
         municipalities=_labelled(stays_by["municipality"], {}),

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -22,9 +21,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from .. import idempotency, sessions
-from ..extensions import db
-from ..models import FormStash
-from ..models.base import utcnow
+from ..transaction import discard
 from .helpers import local_path
 from .once import FormToken, sent_fields, submitted_token
 
@@ -57,11 +54,7 @@ def _stash(token: FormToken) -> bool:
     text = json.dumps(fields, ensure_ascii=False)
     if not fields or len(text) > MAX_STASH_CHARS:
         return False
-    stash = FormStash(id=uuid.uuid4().hex, user_id=token.user_id, page=token.page, form_name=token.form_name,
-                      form_token=token.key, fields=text)
-    db.session.add(stash)
-    db.session.commit()
-    session[STASH_KEY] = stash.id
+    session[STASH_KEY] = idempotency.stash_form(token.user_id, token.page, token.form_name, token.key, text)
     return True
 
 
@@ -74,7 +67,7 @@ def unauthorized():
         response.headers["HX-Redirect"] = url_for("web.login", next=page or None)
         return response
     if request.method == "POST":
-        db.session.rollback()
+        discard()
         token = submitted_token()
         if token is not None:
             _stash(token)
@@ -86,7 +79,7 @@ def csrf_failed():
     """A web form whose CSRF token does not fit the session; None leaves it to the error page."""
     from flask import current_app
 
-    db.session.rollback()
+    discard()
     # CSRFProtect checks before logeer.auth forgets a user cached on ``g`` by an earlier request in
     # the same app context (the test client): ask afresh who is logged in.
     g.pop("_login_user", None)
@@ -108,23 +101,15 @@ def csrf_failed():
     return None  # still logged in (a stale log-out form): the error page says to reload
 
 
-def _usable(stash: FormStash | None, user_id: int) -> bool:
-    return stash is not None and stash.user_id == user_id and stash.created_at > utcnow() - idempotency.STASH_TTL
-
-
 def after_login(user) -> str | None:
     """Where to go after logging in: the page of a form stashed for this user, if any."""
     stash_id = session.get(STASH_KEY)
     if not stash_id:
         return None
-    stash = db.session.get(FormStash, stash_id)
-    if _usable(stash, user.id):
-        return stash.page
-    session.pop(STASH_KEY, None)
-    if stash is not None:
-        db.session.delete(stash)  # another user logged in on this browser: it is not theirs to see
-        db.session.commit()
-    return None
+    page = idempotency.stashed_page(stash_id, user.id)
+    if page is None:
+        session.pop(STASH_KEY, None)
+    return page
 
 
 def _restore_on_its_page() -> None:
@@ -133,15 +118,11 @@ def _restore_on_its_page() -> None:
             or request.endpoint in (None, "static") or request.path.startswith("/api/")
             or not current_user.is_authenticated):
         return
-    stash = db.session.get(FormStash, session.pop(STASH_KEY))
-    if stash is None:
-        return
-    if _usable(stash, current_user.id) and urlsplit(stash.page).path == request.path:
+    stash = idempotency.take_stash(session.pop(STASH_KEY), current_user.id)
+    if stash is not None and urlsplit(stash.page).path == request.path:
         g.restored_form = RestoredForm(stash.form_name, stash.form_token, stash.page,
                                        MultiDict([tuple(pair) for pair in json.loads(stash.fields)]))
         flash(_("Wat u had ingevuld staat er weer. Controleer het en verstuur het formulier opnieuw."), "success")
-    db.session.delete(stash)
-    db.session.commit()
 
 
 def init_app(app: Flask) -> None:

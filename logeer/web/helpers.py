@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import redirect, request, url_for
+from flask import request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -75,11 +75,6 @@ def safe_next(default: str) -> str:
     into the Location header, where a line break is an error (and, elsewhere, a header injection).
     """
     return local_path(request.values.get("next"), same_host_urls=False) or default
-
-
-def back(default_endpoint: str, **values: Any):
-    """Redirect to the page the form came from (``next``), or to ``default_endpoint``."""
-    return redirect(safe_next(url_for(default_endpoint, **values)))
 
 
 def _messages(value: Any) -> list[tuple[str | None, str]]:

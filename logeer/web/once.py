@@ -28,7 +28,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from markupsafe import Markup, escape
 
 from .. import idempotency
-from ..extensions import db
+from ..transaction import discard
 from .helpers import acting_user, local_path
 
 TOKEN_FIELD = "form_token"
@@ -103,7 +103,6 @@ def _replay(record) -> Any:
     for category, message in meta.get("flashes", []):
         if (category, message) not in shown:
             flash(message, category)
-    db.session.commit()
     return redirect(meta["location"], 303)
 
 
@@ -120,7 +119,7 @@ def submitted_once(view: Callable) -> Callable:
         if claim.state == "replay":
             return _replay(claim.record)
         if claim.state == "mismatch":
-            db.session.rollback()
+            discard()
             from . import error_page
 
             return error_page(409, "form_already_sent", _(
@@ -134,8 +133,7 @@ def submitted_once(view: Callable) -> Callable:
             idempotency.remember(claim.record, 303, None, {"location": response.location, "flashes": flashes})
         else:
             idempotency.release(claim.record)
-        db.session.commit()
-        return response
+        return response  # the transaction boundary commits the work and its remembered answer together
 
     wrapper.submitted_once = True  # type: ignore[attr-defined] - checked by tests and ended_session
     return wrapper

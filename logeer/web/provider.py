@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from ..booking import bookings, pool
 from ..booking.errors import DomainError
+from ..booking.roles import HOSTS
 from ..bounds import parse_id
 from ..models import Booking
 from ..transaction import discard
@@ -17,7 +18,6 @@ from .helpers import acting_user, date_or_none, role_required, safe_next, show_e
 from .once import is_restored, submitted_once
 
 bp = Blueprint("provider", __name__)
-HOSTS = ("provider", "coordinator")
 CALENDAR_NIGHTS = 28
 VERBS = {"bevestigen": "confirm", "afwijzen": "decline", "inchecken": "check_in", "uitchecken": "check_out",
          "niet-gekomen": "no_show"}

@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 
 from ..booking import bookings, guests, pool, search, waitlist
 from ..booking.errors import DomainError, NotFound
+from ..booking.roles import BOOKERS, BOOKING_READERS
 from ..bounds import parse_day, parse_id
 from ..models import Bed
 from ..models.base import utcnow
@@ -20,7 +21,6 @@ from .helpers import acting_user, date_or_none, role_required, show_errors
 from .once import is_restored, submitted_once
 
 bp = Blueprint("referrer", __name__)
-BOOKERS = ("referrer", "coordinator")
 STRIP_BEFORE = 3  # nights shown before the arrival in a result's week strip
 STRIP_MIN = 14
 
@@ -157,7 +157,7 @@ def my_bookings():
 
 
 @bp.get("/reserveringen/<int:booking_id>")
-@role_required("referrer", "coordinator", "provider")
+@role_required(*BOOKING_READERS)
 def booking_detail(booking_id: int):
     """One booking; right after booking it is the confirmation with the reference."""
     user = acting_user()
@@ -165,12 +165,12 @@ def booking_detail(booking_id: int):
     guest = guests.get_guest(user, booking.guest_id)
     return render_template(
         "referrer/booking.html", booking=booking, guest=guest, new=request.args.get("nieuw") == "1",
-        cancel_form=CancelForm(), can_cancel=booking.can_cancel(user) and booking.status in ("requested", "confirmed"),
+        cancel_form=CancelForm(), can_cancel=booking.can_do("cancel", user),
     )
 
 
 @bp.post("/reserveringen/<int:booking_id>/annuleren")
-@role_required("referrer", "coordinator", "provider")
+@role_required(*BOOKING_READERS)
 @submitted_once
 def cancel_booking(booking_id: int):
     user = acting_user()
@@ -193,8 +193,8 @@ def waitlist_page():
     user = acting_user()
     now = utcnow()
     offers, entries = waitlist.overview(user, now)
-    open_entries = [e for e in entries if e.status in waitlist.OPEN_ENTRY_STATUSES]
-    closed_entries = [e for e in entries if e.status not in waitlist.OPEN_ENTRY_STATUSES]
+    open_entries = [e for e in entries if e.is_open]
+    closed_entries = [e for e in entries if not e.is_open]
     return render_template("referrer/waitlist.html", offers=offers, open_entries=open_entries,
                            closed_entries=closed_entries, action_form=ActionForm())
 
@@ -259,7 +259,7 @@ def offer_page(offer_id: int):
     except NotFound:
         raise NotFound(_("Dit aanbod bestaat niet, of is niet voor uw organisatie.")) from None
     guest = guests.get_guest(user, offer.entry.guest_id)
-    is_open = offer.status == "open" and offer.expires_at > utcnow()
+    is_open = offer.is_open_at(utcnow())
     return render_template("referrer/offer.html", offer=offer, guest=guest, is_open=is_open, action_form=ActionForm(),
                            expires_local=offer.expires_at.astimezone(user.region.tz))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, make_response, render_template, request
 
-from .. import surveys
+from ..evaluation import surveys
 from ..booking.errors import Invalid, NotFound
 from ..transaction import discard
 from ..models.base import utcnow

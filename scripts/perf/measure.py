@@ -331,7 +331,7 @@ app = common.make_app(sys.argv[2])
 client = app.test_client()
 with app.app_context():
     import sqlalchemy as sa
-    from logeer.booking.accounts import issue_token
+    from logeer.accounts import issue_token
     from logeer.extensions import db
     from logeer.models import User
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from logeer.models import Organisation, User
 from tests.factories import PASSWORD, ApiClient
-from tests.support import API, audit_entries, count, error_code, fast_passwords, other_region  # noqa: F401
+from tests.support import API, audit_entries, count, error_code, other_region  # noqa: F401
 
 
 # Organisations ---------------------------------------------------------------------------------

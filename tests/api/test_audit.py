@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tests.factories import ApiClient, days
-from tests.support import API, audit_entries, booking_body, fast_passwords, travel  # noqa: F401
+from tests.support import API, audit_entries, booking_body
 
 
 def test_a_day_of_work_leaves_one_audit_entry_per_change_naming_the_user(client, factory, travel):

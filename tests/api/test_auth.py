@@ -9,7 +9,7 @@ from logeer.extensions import db
 from logeer.models import ApiToken, LoginFailure
 from logeer.models.base import utcnow
 from tests.factories import PASSWORD, ApiClient
-from tests.support import API, audit_entries, count, error_code, fast_passwords  # noqa: F401
+from tests.support import API, audit_entries, count, error_code  # noqa: F401
 
 
 def login(client, email, password=PASSWORD):

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 
 from logeer.booking import bookings, pool
 from logeer.extensions import db
@@ -40,14 +39,6 @@ def table_rows() -> dict[str, list[tuple]]:
 
 def changed_tables(before: dict, after: dict) -> list[str]:
     return sorted(name for name in after if after[name] != before.get(name))
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(monkeypatch):
-    """Argon2id with the smallest parameters: the same code paths, without the production cost."""
-    from logeer.models import users
-
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

@@ -6,9 +6,8 @@ from logeer.extensions import db
 from logeer.models import BedNight, Closure
 from tests.factories import ApiClient, days
 from tests.support import (  # noqa: F401
-    API, audit_entries, booking_body, claimed_nights, count, error_code, fast_passwords, other_region, periods, snapshot,
-    travel,
-)
+    API, audit_entries, booking_body, claimed_nights, count, error_code, other_region, periods, snapshot,
+    )
 
 
 def offer(api, bed, start, end):

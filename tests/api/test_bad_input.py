@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 
 from logeer.booking import pool
 from logeer.extensions import db
@@ -89,14 +88,6 @@ class Refusals:
 
     def assert_all_refused(self) -> None:
         assert not self.misses, "\n".join(self.misses)
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(monkeypatch):
-    """Argon2id with the smallest parameters: the same code paths, without the production cost."""
-    from logeer.models import users
-
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from logeer.extensions import db
 from logeer.models import Booking
 from tests.factories import ApiClient, days
 from tests.support import (  # noqa: F401
-    API, audit_entries, booking_body, claimed_nights, error_code, fast_passwords, guest_nights, other_region,
+    API, audit_entries, booking_body, claimed_nights, error_code, guest_nights, other_region,
     same_year_start, snapshot,
 )
 

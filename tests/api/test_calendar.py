@@ -4,7 +4,7 @@ from __future__ import annotations
 from logeer.booking import bookings, pool
 from logeer.extensions import db
 from tests.factories import ApiClient, days
-from tests.support import API, error_code, fast_passwords, other_region, travel  # noqa: F401
+from tests.support import API, error_code, other_region
 
 
 def calendar(client, user, bed, start, end):

@@ -10,7 +10,7 @@ from logeer.booking import bookings
 from logeer.extensions import db
 from logeer.models import CalendarFeedToken
 from tests.factories import ApiClient, days
-from tests.support import error_code, fast_passwords, other_region  # noqa: F401
+from tests.support import error_code, other_region  # noqa: F401
 
 API = "/api/v1"
 

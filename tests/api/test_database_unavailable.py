@@ -6,11 +6,11 @@ import pytest
 import sqlalchemy as sa
 
 from logeer import create_app
-from logeer.booking.accounts import issue_token
+from logeer.accounts import issue_token
 from logeer.extensions import db
 from tests.conftest import PG_ADMIN_URL
 from tests.factories import PASSWORD, ApiClient
-from tests.support import API, fast_passwords  # noqa: F401
+from tests.support import API  # noqa: F401
 
 UNREACHABLE = {
     "sqlite": "sqlite:///{tmp}/no/such/dir/logeer.sqlite",

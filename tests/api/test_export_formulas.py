@@ -15,7 +15,6 @@ from logeer.models import Bed, Location, Organisation
 from tests.factories import ApiClient
 from tests.stats import scenario
 from tests.stats.scenario import END, START
-from tests.support import fast_passwords  # noqa: F401
 
 API = "/api/v1"
 RANGE = f"from={START}&to={END}"

@@ -19,7 +19,7 @@ from logeer.stats import exports
 from tests.factories import ApiClient
 from tests.stats import scenario
 from tests.stats.scenario import END, START
-from tests.support import error_code, fast_passwords, other_region  # noqa: F401
+from tests.support import error_code, other_region  # noqa: F401
 
 API = "/api/v1"
 RANGE = f"from={START}&to={END}"

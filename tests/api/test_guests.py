@@ -7,7 +7,7 @@ from logeer.booking import bookings
 from logeer.extensions import db
 from logeer.models import Guest
 from tests.factories import ApiClient
-from tests.support import API, audit_entries, count, fast_passwords, other_region, snapshot  # noqa: F401
+from tests.support import API, audit_entries, count, other_region, snapshot  # noqa: F401
 
 GUEST = {
     "name": "Johanna de Vries", "birth_year": 1938, "municipality": "Hengelo", "care_profile": "psychogeriatric",

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from logeer.extensions import db
 from logeer.models import AuditEntry, Booking, Guest, IdempotencyKey, Offer, WaitlistEntry
 from logeer.models.base import utcnow
-from tests.api.test_races import fast_passwords, release_the_session, server  # noqa: F401 - fixtures
+from tests.support import release_the_session
 from tests.factories import ApiClient, days
 
 API = "/api/v1"
@@ -176,7 +176,7 @@ CLIENTS = 8
 
 
 def test_the_same_key_sent_at_once_from_eight_connections_books_once_and_all_get_the_same_answer(
-    factory, server, backend  # noqa: F811 - the fixture from test_races
+    factory, server, backend
 ):
     w = factory.world()
     token = ApiClient(None, w.referrer).headers["Authorization"]

@@ -13,7 +13,7 @@ from logeer.extensions import db
 from logeer.models import AccountLink, ApiToken, Organisation, OutboxMessage, User
 from logeer.models.base import utcnow
 from tests.factories import PASSWORD, ApiClient
-from tests.support import API, audit_entries, count, error_code, fast_passwords, other_region  # noqa: F401
+from tests.support import API, audit_entries, count, error_code, other_region  # noqa: F401
 
 NEW_PASSWORD = "paarse fiets op het dak"
 LINK_RE = re.compile(r"http://logeer\.test/wachtwoord-instellen/([A-Za-z0-9_-]+)")
@@ -118,7 +118,7 @@ def test_a_short_or_guessable_password_is_refused_with_422_naming_the_field(clie
 def test_changing_the_own_password_applies_the_policy(client, factory):
     w = factory.world()
     nurse = ApiClient(client, w.referrer)
-    from logeer.booking import accounts
+    from logeer import accounts
     from logeer.booking.errors import Invalid
 
     with pytest.raises(Invalid) as caught:

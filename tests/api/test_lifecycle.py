@@ -8,9 +8,8 @@ from logeer.extensions import db
 from logeer.models import Booking
 from tests.factories import ApiClient, days
 from tests.support import (  # noqa: F401
-    API, audit_entries, booking_body, claimed_nights, error_code, fast_passwords, guest_nights, other_region, snapshot,
-    status_of, travel,
-)
+    API, audit_entries, booking_body, claimed_nights, error_code, guest_nights, other_region, snapshot,
+    status_of, )
 
 # The lifecycle exactly as DOMAIN.md and API.md state it: status -> {verb: new status}.
 ALLOWED = {

@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 from logeer.extensions import db
 from logeer.models import LoginFailure
 from tests.factories import PASSWORD
-from tests.support import API, count, error_code, fast_passwords  # noqa: F401 - autouse fixture
+from tests.support import API, count, error_code  # noqa: F401 - autouse fixture
 from tests.web.conftest import WebClient
 
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from logeer import create_app
-from tests.support import API, fast_passwords  # noqa: F401
+from tests.support import API  # noqa: F401
 
 
 # Health ------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from logeer.booking import bookings
 from logeer.extensions import db
 from logeer.models import Bed, Location
 from tests.factories import ApiClient, days
-from tests.support import API, audit_entries, count, error_code, fast_passwords, other_region, periods  # noqa: F401
+from tests.support import API, audit_entries, count, error_code, other_region, periods  # noqa: F401
 
 
 # Locations ---------------------------------------------------------------------------------------

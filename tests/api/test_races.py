@@ -16,28 +16,19 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
-from werkzeug.serving import make_server
 
-from logeer.booking import accounts, bookings
+from logeer import accounts
+from logeer.booking import bookings
 from logeer.extensions import db
 from logeer.models import AuditEntry, BedNight, Booking, GuestNight
 from tests.factories import days
+from tests.support import release_the_session
 
 CLIENTS = 20
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(monkeypatch):
-    """Argon2id with the smallest parameters: the same code paths, without the production cost."""
-    from logeer.models import users
-
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture(params=["pre-checks and constraints", "constraints alone"])
@@ -49,18 +40,6 @@ def guards(request, monkeypatch) -> str:
         monkeypatch.setattr(bookings, "bed_check", lambda *args, **kwargs: (True, True))
         monkeypatch.setattr(bookings, "guest_has_overlap", lambda *args, **kwargs: False)
     return request.param
-
-
-@pytest.fixture
-def server(app) -> Iterator[tuple[str, int]]:
-    """The app behind a real threaded HTTP server on a free port (each request in its own thread)."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, name="logeer-test-server", daemon=True)
-    thread.start()
-    yield "127.0.0.1", httpd.server_port
-    httpd.shutdown()
-    thread.join(timeout=10)
-    httpd.server_close()
 
 
 @dataclass
@@ -115,12 +94,6 @@ def referrer_token(user) -> str:
     token, _ = accounts.issue_token(user, 1)
     db.session.commit()
     return token
-
-
-def release_the_session() -> None:
-    """End the test thread's transaction: on SQLite an open one holds the write lock (BEGIN IMMEDIATE)."""
-    db.session.commit()
-    db.session.close()
 
 
 def assert_one_winner(answers: list[Answer], loser_code: str, logged_errors: list[str]) -> Answer:

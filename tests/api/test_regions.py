@@ -4,7 +4,7 @@ from __future__ import annotations
 from logeer.extensions import db
 from logeer.models import Region
 from tests.factories import MUNICIPALITIES, ApiClient
-from tests.support import API, audit_entries, error_code, fast_passwords, other_region  # noqa: F401
+from tests.support import API, audit_entries, error_code, other_region  # noqa: F401
 
 # The defaults exactly as API.md states them.
 CONTRACT_DEFAULTS = {

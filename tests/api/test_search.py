@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from logeer.booking import bookings, pool
 from logeer.extensions import db
 from tests.factories import ApiClient, days
-from tests.support import API, error_code, fast_passwords, other_region  # noqa: F401
+from tests.support import API, error_code, other_region  # noqa: F401
 
 
 def search(client, user, start, end, **filters):

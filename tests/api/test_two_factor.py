@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from logeer.extensions import db
 from logeer.models import RecoveryCode, TwoFactor
 from tests.factories import PASSWORD, ApiClient
-from tests.support import API, audit_entries, error_code, fast_passwords, other_region  # noqa: F401
+from tests.support import API, audit_entries, error_code, other_region  # noqa: F401
 
 
 def code(secret: str, offset: int = 0) -> str:

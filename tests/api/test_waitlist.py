@@ -5,7 +5,6 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 
 from logeer.extensions import db
 from logeer.models import (
@@ -21,14 +20,6 @@ from logeer.models.base import utcnow
 from tests.factories import ApiClient, days
 
 API = "/api/v1"
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(monkeypatch):
-    """Cheap Argon2 parameters: the same code paths, a fraction of the cost."""
-    from logeer.models import users
-
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 # Helpers -------------------------------------------------------------------------------------------

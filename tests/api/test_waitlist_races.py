@@ -15,7 +15,6 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 from werkzeug.serving import make_server
 
 from logeer.extensions import db
@@ -24,14 +23,6 @@ from tests.factories import ApiClient, days
 
 API = "/api/v1"
 TIMEOUT = 60
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(monkeypatch):
-    """Cheap Argon2 parameters: the same code paths, a fraction of the cost."""
-    from logeer.models import users
-
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

@@ -5,13 +5,14 @@ import datetime as dt
 
 import pytest
 
-from logeer.booking import accounts, bookings, guests
+from logeer import accounts
+from logeer.booking import bookings, guests
 from logeer.booking.errors import Conflict, NotFound, TooManyAttempts
 from logeer.extensions import db
 from logeer.models import LoginFailure
 from logeer.models.base import utcnow
 from tests.factories import PASSWORD, days
-from tests.support import audit_entries, count, fast_passwords, other_region, travel  # noqa: F401
+from tests.support import audit_entries, count, other_region
 
 LIMITS = {"limits": accounts.LoginLimits(max_failures=5, lockout_minutes=15, delay_seconds=0)}
 
@@ -116,17 +117,14 @@ def test_get_guest_audits_the_read_with_its_purpose_and_hides_guests_from_others
         guests.get_guest(w.evaluator, w.guest.id)
 
 
-def test_the_hash_checked_for_unknown_emails_is_made_once_with_the_hasher_in_use(monkeypatch):
-    """Made on first use, not at import, and with the same Argon2 parameters as real passwords."""
-    from argon2 import PasswordHasher
-
+def test_the_hash_checked_for_unknown_emails_is_made_once_with_the_hasher_in_use(app, monkeypatch):
+    """Made on first use, not at import, and with the same Argon2 parameters as real passwords
+    (the setting PASSWORD_HASH_PARAMETERS; the test app sets the smallest)."""
     from logeer.models import users
 
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(users, "_hasher", cheap)
     made = users._dummy_hash()
     assert "$m=8,t=1,p=1$" in made
     assert users._dummy_hash() is made, "made once"
     users.burn_password_check("anything")  # verifies against it, raises nothing
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=16, parallelism=1))
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_PARAMETERS", {"time_cost": 1, "memory_cost": 16, "parallelism": 1})
     assert "$m=16,t=1,p=1$" in users._dummy_hash()

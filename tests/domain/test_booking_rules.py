@@ -14,7 +14,7 @@ from logeer.booking.errors import (
 from logeer.extensions import db
 from logeer.models import BedNight, Booking, GuestNight
 from tests.factories import days
-from tests.support import claimed_nights, count, fast_passwords, guest_nights, same_year_start, travel  # noqa: F401
+from tests.support import claimed_nights, count, guest_nights, same_year_start
 
 D = dt.date
 

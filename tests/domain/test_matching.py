@@ -10,7 +10,6 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 from sqlalchemy.exc import IntegrityError
 
 from logeer.booking import bookings, pool, waitlist
@@ -20,14 +19,6 @@ from logeer.extensions import db
 from logeer.models import AuditEntry, BedNight, Booking, GuestNight, Offer, WaitlistEntry
 from logeer.models.base import utcnow
 from tests.factories import days
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(monkeypatch):
-    """Cheap Argon2 parameters: the same code paths, a fraction of the cost."""
-    from logeer.models import users
-
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 # Helpers -------------------------------------------------------------------------------------------

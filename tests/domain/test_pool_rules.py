@@ -7,7 +7,7 @@ from logeer.booking import bookings, pool, search
 from logeer.booking.errors import BedHasBookings, InvalidDates
 from logeer.extensions import db
 from tests.factories import days
-from tests.support import audit_entries, fast_passwords, periods  # noqa: F401
+from tests.support import audit_entries, periods  # noqa: F401
 
 
 def span(a, b):

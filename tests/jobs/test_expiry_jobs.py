@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 
 from logeer.booking import bookings, waitlist
 from logeer.extensions import db
@@ -18,14 +17,6 @@ from logeer.models.base import utcnow
 from tests.factories import days
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(monkeypatch):
-    """Cheap Argon2 parameters: the same code paths, a fraction of the cost."""
-    from logeer.models import users
-
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def run(runner, name: str, now: dt.datetime) -> int:

@@ -12,9 +12,8 @@ from logeer.booking import bookings
 from logeer.extensions import db
 from logeer.models import Booking, Guest, OutboxMessage, SurveyInvitation
 from logeer.models.base import utcnow
-from logeer.surveys import send_due_invitations, withdraw_consent
+from logeer.evaluation.surveys import send_due_invitations, withdraw_consent
 from tests.factories import days
-from tests.support import fast_passwords  # noqa: F401
 
 
 def run(runner, now: dt.datetime | None = None) -> int:

@@ -56,7 +56,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from logeer.booking import accounts
+from logeer import accounts
 from logeer.booking.claims import claim_bed_nights
 from logeer.extensions import db
 from logeer.models import (

@@ -8,7 +8,6 @@ from logeer.models import Bed, Location
 from logeer.stats import exports
 from tests.stats import scenario
 from tests.stats.scenario import END, START
-from tests.support import fast_passwords  # noqa: F401
 
 # Text a spreadsheet could run as a formula (at the start or after any separator) is guarded, numbers are not.
 TRICKY = ["Kamer B;=cmd|' /C calc'!A0", "x,@SUM(1)", "x\t=1", "Linde\n=2+2", "a|-2+3;\r+A1", "Kamer; \"=1+1\"",

@@ -13,7 +13,6 @@ from logeer.stats import demand, metrics, stays, surveys
 from logeer.stats.summary import evaluation_summary, occupancy_summary
 from tests.stats import scenario
 from tests.stats.scenario import END, START
-from tests.support import fast_passwords  # noqa: F401
 
 
 @pytest.fixture

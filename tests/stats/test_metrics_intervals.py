@@ -10,7 +10,6 @@ from logeer.models import Bed, BedNight, Booking, Location
 from logeer.stats import metrics
 from tests.stats import scenario
 from tests.stats.scenario import END, START
-from tests.support import fast_passwords  # noqa: F401
 
 
 def test_interval_totals_equal_the_night_by_night_count_per_provider_and_month(app):

@@ -20,7 +20,6 @@ from werkzeug.serving import make_server
 
 from logeer.demo import DEMO_PASSWORD, seed_demo
 from logeer.extensions import db
-from tests.support import fast_passwords  # noqa: F401 - autouse: cheap password hashing
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"

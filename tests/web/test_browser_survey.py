@@ -6,7 +6,7 @@ import re
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from logeer import surveys
+from logeer.evaluation import surveys
 from logeer.extensions import db
 from logeer.models import Booking, SurveyAnswer
 from logeer.models.base import utcnow

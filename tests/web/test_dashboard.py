@@ -10,7 +10,6 @@ import pytest
 from logeer.stats.summary import evaluation_summary
 from tests.stats import scenario
 from tests.stats.scenario import END, START
-from tests.support import fast_passwords  # noqa: F401
 
 from .conftest import WebClient
 

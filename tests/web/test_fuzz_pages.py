@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from logeer import surveys
+from logeer.evaluation import surveys
 from logeer.booking import bookings, pool, waitlist
 from logeer.bounds import is_clean_multi_line, is_single_line
 from logeer.extensions import db

@@ -43,7 +43,8 @@ def _check(response, endpoint: str, where: str) -> None:
 
 def _arguments(app) -> dict[str, list]:
     """Real values for every URL argument of the demo data (tokens made here)."""
-    from logeer import calendar_feeds, surveys
+    from logeer.evaluation import surveys
+    from logeer.feeds import ical as calendar_feeds
 
     def first(model):
         return db.session.scalar(sa.select(sa.func.min(model.id))) or 1

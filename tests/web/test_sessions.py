@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from logeer import create_app
-from logeer.booking import accounts
+from logeer import accounts
 from logeer.extensions import db
 from logeer.models import ApiToken, User, UserSession
 from tests.factories import PASSWORD, ApiClient

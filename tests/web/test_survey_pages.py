@@ -7,12 +7,11 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from logeer import surveys
+from logeer.evaluation import surveys
 from logeer.booking import bookings
 from logeer.extensions import db
 from logeer.models import Guest, SurveyAnswer, SurveyInvitation
 from logeer.models.base import utcnow
-from tests.support import fast_passwords  # noqa: F401
 
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 BEFORE_ANSWERS = {"burden": "7", "let_go": "2"}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import hashlib
 import secrets
 from typing import Any
 
@@ -18,11 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from .booking import audit
-from .booking.errors import Conflict, Invalid, NotFound
-from .extensions import db
-from .models import Booking, Guest, Region, SurveyAnswer, SurveyInvitation
-from .models.base import utcnow
+from ..booking import audit
+from ..booking.errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..models import Booking, Guest, Region, SurveyAnswer, SurveyInvitation
+from ..models.base import utcnow
+from ..models.users import hash_token
 
 # DOMAIN.md's default set. ``phases``: when the question is asked; ``text_before``/``text_after``
 # word it for that moment (else ``text``). Scales store the chosen number, yes/no stores 1/0.
@@ -61,10 +61,6 @@ class ConsentMissing(Conflict):
     status, code, message = 403, "consent_missing", "Zonder toestemming worden geen antwoorden bewaard."
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def questions_of(invitation: SurveyInvitation) -> list[dict[str, Any]]:
     """The questions an invitation's link shows: its region's, of its phase."""
     return questions_for(db.session.get(Region, invitation.region_id), invitation.phase)
@@ -95,7 +91,7 @@ def _end_of_day(day: dt.date, region: Region) -> dt.datetime:
 
 def issue_invitation(booking: Booking, phase: str, now: dt.datetime) -> tuple[SurveyInvitation, str] | None:
     """Create the invitation of ``booking`` for ``phase`` and queue its e-mail; None if it exists already."""
-    from .notify.surveys import notify_survey_invitation
+    from ..notify.surveys import notify_survey_invitation
 
     region = db.session.get(Region, booking.region_id)
     token = secrets.token_urlsafe(32)

@@ -7,25 +7,20 @@ coordinator creates a new one (which replaces the old) or revokes it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 
 import icalendar
 import sqlalchemy as sa
 
-from .booking import audit
-from .booking.errors import Forbidden, Invalid, NotFound
-from .extensions import db
-from .models import Bed, Booking, CalendarFeedToken, Location, Organisation, Region, User
-from .models.base import utcnow
+from ..booking import audit
+from ..booking.errors import Forbidden, Invalid, NotFound
+from ..extensions import db
+from ..models import Bed, Booking, CalendarFeedToken, Location, Organisation, Region, User
+from ..models.base import utcnow
+from ..models.users import hash_token
 
-FEED_STATUSES = ("requested", "confirmed", "checked_in", "completed")
 PAST_DAYS = 60  # stays that ended longer ago drop out of the feed
 STATUS_NL = {"requested": "aangevraagd", "confirmed": "bevestigd", "checked_in": "ingecheckt", "completed": "vertrokken"}
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _organisation(user: User, organisation_id: int) -> Organisation:
@@ -84,7 +79,7 @@ def feed(org: Organisation, now: dt.datetime | None = None) -> bytes:
         .join(Location, Location.id == Bed.location_id)
         .where(
             Location.organisation_id == org.id,
-            Booking.status.in_(FEED_STATUSES),
+            Booking.on_calendar,
             Booking.departure >= today - dt.timedelta(days=PAST_DAYS),
         )
         .order_by(Booking.arrival, Booking.id)

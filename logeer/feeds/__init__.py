@@ -1,0 +1,1 @@
+"""Feeds other systems read: a provider's iCalendar feed of arrivals and departures (ical.py)."""
