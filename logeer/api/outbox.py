@@ -1,9 +1,13 @@
 """The outbox as the coordinator sees it: failed e-mails, and a way to try them again."""
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
+from flask import Response
 from flask_smorest import Blueprint
 
+from ..booking import audit
 from ..booking.errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..models import OutboxMessage
@@ -11,6 +15,7 @@ from ..models.base import utcnow
 from ..schemas import OutboxMessageSchema, OutboxQuerySchema, page_of
 from .common import actor, commit, paginate
 
+_PAGE = page_of(OutboxMessageSchema)()
 blp = Blueprint("outbox", __name__, url_prefix="/api/v1", description="E-mail outbox (coordinator)")
 
 
@@ -30,7 +35,13 @@ def list_messages(args):
     query = sa.select(OutboxMessage).where(OutboxMessage.region_id == user.region_id)
     if args.get("status"):
         query = query.where(OutboxMessage.status == args["status"])
-    return paginate(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()), args["page"], args["per_page"])
+    result = paginate(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()), args["page"], args["per_page"])
+    # The recipients are people's e-mail addresses (caregivers among them): the read is audited.
+    audit.record(user, "outbox_read", "outbox_message", None, ids=[m.id for m in result["items"]],
+                 status=args.get("status"))
+    body = _PAGE.dump(result)
+    commit()
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
 
 @blp.route("/outbox/<int:message_id>/retry", methods=["POST"])
@@ -43,6 +54,8 @@ def retry(message_id):
         raise NotFound("Bericht niet gevonden.")
     if message.status != "failed":
         raise Conflict("Alleen mislukte berichten kunnen opnieuw.", code="invalid_transition")
+    if message.redacted_at is not None:
+        raise Conflict("Dit bericht is gewist (bewaartermijn voorbij) en kan niet opnieuw.", code="invalid_transition")
     message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
     commit()
     return message

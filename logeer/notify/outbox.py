@@ -10,6 +10,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import OutboxMessage
+from . import links
 from .transport import Transport, build_message, parse_mail_url
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def send_outbox(now: dt.datetime) -> int:
                 db.session.rollback()
                 continue
             try:
-                transport.send(build_message(row, mail_from))
+                transport.send(build_message(row, mail_from, links.fill(row)))
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:  # this message's fault
                 row.attempts += 1
                 row.last_error = str(exc)[:1000]

@@ -44,8 +44,12 @@ def parse_mail_url(url: str) -> MailConfig:
     )
 
 
-def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
-    """A multipart/alternative e-mail (plain text and HTML) for an outbox row."""
+def build_message(row: OutboxMessage, mail_from: str, bodies: tuple[str, str] | None = None) -> EmailMessage:
+    """A multipart/alternative e-mail (plain text and HTML) for an outbox row.
+
+    ``bodies``: the (text, html) to send instead of the stored ones (with a link filled in).
+    """
+    body_text, body_html = bodies or (row.body_text, row.body_html)
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = row.recipient
@@ -54,8 +58,8 @@ def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
     # Stable per outbox row, so a receiver can recognise a resend after a crash.
     message["Message-ID"] = make_msgid(idstring=f"outbox-{row.id}", domain="logeer")
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(row.body_text)
-    message.add_alternative(row.body_html, subtype="html")
+    message.set_content(body_text)
+    message.add_alternative(body_html, subtype="html")
     return message
 
 

@@ -331,6 +331,8 @@ class RegionForm(Form):
     retention_days = IntegerField(_l("Persoonsgegevens wissen na (dagen na het laatste verblijf)"), [InputRequired(REQUIRED)])
     session_idle_minutes = IntegerField(_l("Automatisch uitloggen na (minuten zonder gebruik, 5 tot 720)"),
                                         [InputRequired(REQUIRED)])
+    no_show_after_days = IntegerField(_l("Niet gekomen als niet ingecheckt na (dagen na aankomst, 1 tot 30)"),
+                                      [InputRequired(REQUIRED)])
 
     def validate_municipalities(self, field):
         if not all(is_single_line(line) for line in field.data.splitlines()):
@@ -338,7 +340,7 @@ class RegionForm(Form):
 
     SETTINGS = ("max_nights_per_stay", "booking_horizon_days", "max_nights_per_guest_per_year", "auto_confirm",
                 "offer_hold_hours", "pending_reminder_hours", "daily_summary_time", "pilot_start", "pilot_end",
-                "retention_days", "session_idle_minutes")
+                "retention_days", "session_idle_minutes", "no_show_after_days")
 
 
 class LocationForm(Form):
