@@ -20,7 +20,7 @@ _PATTERNS = (
     # /ical/<token>.ics (and any other /ical/<token>)
     re.compile(r"(/ical/)[^/?#\s\"']+?(?=\.ics|[/?#\s\"']|$)"),
     # ?token=... in a query string
-    re.compile(r"([?&;]token=)[^&#\s\"']*"),
+    re.compile(r"((?:^|[?&;\s])token=)[^&#\s\"']*"),
 )
 # werkzeug and gunicorn write paths percent-encoded or not; both forms match the patterns above.
 
@@ -49,8 +49,11 @@ _FILTER = RedactingFilter()
 
 
 def install(app_logger: logging.Logger) -> None:
-    """Redact the development server's request log, the app's log and whatever reaches the root handlers."""
-    for logger in (logging.getLogger("werkzeug"), app_logger, logging.getLogger("gunicorn.error")):
+    """Redact the development server's request log, our own loggers (``logeer.*``, which name the
+    path of a failed request) and whatever reaches the root logger's handlers."""
+    ours = [logging.getLogger(name) for name in list(logging.Logger.manager.loggerDict)
+            if name.startswith(f"{app_logger.name}.")]
+    for logger in (logging.getLogger("werkzeug"), logging.getLogger("gunicorn.error"), app_logger, *ours):
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
     for handler in logging.getLogger().handlers:

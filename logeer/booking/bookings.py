@@ -232,13 +232,15 @@ def transition(
 
 
 def history(user: User, booking_id: int) -> list:
-    """The booking's audit entries, oldest first; the read itself is audited."""
+    """The booking's changes (its audit entries but reads), oldest first; the read itself is audited."""
     from ..models import AuditEntry
 
     booking = get_booking(user, booking_id)
     entries = list(
         db.session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.booking_id == booking.id).order_by(AuditEntry.at, AuditEntry.id)
+            sa.select(AuditEntry)
+            .where(AuditEntry.booking_id == booking.id, AuditEntry.action.not_in(audit.READ_ACTIONS))
+            .order_by(AuditEntry.at, AuditEntry.id)
         )
     )
     audit.record(user, "booking_history_read", "booking", booking.id, guest_id=booking.guest_id, booking_id=booking.id)
