@@ -308,4 +308,5 @@ def expire_stale_bookings(region, now: dt.datetime) -> tuple[int, int]:
     return counts["expired"], counts["no_show"]
 
 
-__all__ = ["audit_notes_read", "bookings_query", "expire_stale_bookings", "check_stay_rules", "create_booking", "get_booking", "history", "transition"]
+__all__ = ["audit_notes_read", "bookings_query", "check_stay_rules", "create_booking", "expire_stale_bookings",
+           "get_booking", "history", "transition"]
