@@ -215,6 +215,8 @@ class SettingsSchema(Schema):
     survey_after_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=90))
     # The page session's idle timeout; the pages warn 2 minutes before it.
     session_idle_minutes = fields.Integer(strict=True, validate=validate.Range(min=5, max=12 * 60))
+    # A confirmed stay not checked in this many days after arrival becomes a no-show (job expire_requests).
+    no_show_after_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=30))
     survey_questions = fields.List(fields.Nested(lambda: SurveyQuestionSchema()), allow_none=True,
                                    validate=validate.Length(min=1, max=20))
 
@@ -576,6 +578,8 @@ class OutboxMessageSchema(Schema):
     created_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
     next_attempt_at = fields.DateTime()
+    # Recipient and bodies blanked after the retention period (LOGEER_OUTBOX_REDACT_DAYS).
+    redacted_at = fields.DateTime(allow_none=True)
 
 
 class OutboxQuerySchema(PageQuerySchema):

@@ -22,6 +22,8 @@ from .idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings")
 _BOOKING = BookingSchema()  # made once: a schema deep-copies its fields when instantiated
+_BOOKING_PAGE = page_of(BookingSchema)()
+_HISTORY = HistorySchema()
 
 
 @blp.route("/bookings", methods=["POST"])
@@ -53,13 +55,24 @@ def list_bookings(args):
     if args.get("bed_id"):
         query = query.where(Booking.bed_id == args["bed_id"])
     query = query.order_by(Booking.arrival, Booking.id)
-    return paginate(query, args["page"], args["per_page"])
+    result = paginate(query, args["page"], args["per_page"])
+    bookings.audit_notes_read(actor(), result["items"])
+    # Dumped before the commit that keeps the audit entry (which would expire every item).
+    body = _BOOKING_PAGE.dump(result)
+    commit()
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
 
 @blp.route("/bookings/<int:booking_id>", methods=["GET"])
 @blp.response(200, BookingSchema)
 def get_booking(booking_id):
-    return bookings.get_booking(actor(), booking_id)
+    """One booking; a read of its notes is audited."""
+    user = actor()
+    booking = bookings.get_booking(user, booking_id)
+    bookings.audit_notes_read(user, [booking])
+    body = _BOOKING.dump(booking)
+    commit()
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
 
 def _transition(booking_id: int, verb: str, **kwargs):
@@ -111,5 +124,8 @@ def no_show(booking_id):
 @blp.route("/bookings/<int:booking_id>/history", methods=["GET"])
 @blp.response(200, HistorySchema)
 def history(booking_id):
+    """The booking's audit entries; the read is audited too."""
     items = bookings.history(actor(), booking_id)
-    return {"items": items, "total": len(items), "page": 1, "per_page": max(len(items), 1)}
+    body = _HISTORY.dump({"items": items, "total": len(items), "page": 1, "per_page": max(len(items), 1)})
+    commit()  # keeps the audit entry of this read
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")

@@ -1,15 +1,20 @@
 """The outbox as the coordinator sees it: failed e-mails, and a way to try them again."""
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
+from flask import Response
 from flask_smorest import Blueprint
 
+from ..booking import audit
 from ..booking.errors import Forbidden
 from ..models import OutboxMessage
 from ..notify.outbox import retry_message
 from ..schemas import OutboxMessageSchema, OutboxQuerySchema, page_of
 from .common import actor, commit, paginate
 
+_PAGE = page_of(OutboxMessageSchema)()
 blp = Blueprint("outbox", __name__, url_prefix="/api/v1", description="E-mail outbox (coordinator)")
 
 
@@ -29,7 +34,13 @@ def list_messages(args):
     query = sa.select(OutboxMessage).where(OutboxMessage.region_id == user.region_id)
     if args.get("status"):
         query = query.where(OutboxMessage.status == args["status"])
-    return paginate(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()), args["page"], args["per_page"])
+    result = paginate(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()), args["page"], args["per_page"])
+    # The recipients are people's e-mail addresses (caregivers among them): the read is audited.
+    audit.record(user, "outbox_read", "outbox_message", None, ids=[m.id for m in result["items"]],
+                 status=args.get("status"))
+    body = _PAGE.dump(result)
+    commit()
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
 
 @blp.route("/outbox/<int:message_id>/retry", methods=["POST"])

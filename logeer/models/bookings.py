@@ -27,6 +27,8 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "check_in": (("confirmed",), "checked_in"),
     "check_out": (("checked_in",), "completed"),
     "no_show": (("confirmed",), "no_show"),
+    # Only the job expire_requests: a request nobody answered before its arrival night.
+    "expire": (("requested",), "expired"),
 }
 
 

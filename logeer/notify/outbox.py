@@ -13,6 +13,7 @@ from ..booking.errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..models import OutboxMessage, User
 from ..models.base import utcnow
+from . import links
 from .transport import Transport, build_message, parse_mail_url
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def send_outbox(now: dt.datetime) -> int:
                 db.session.rollback()
                 continue
             try:
-                message = build_message(row, mail_from)
+                message = build_message(row, mail_from, links.fill(row))
             except Exception as exc:  # noqa: BLE001 - whatever it is, it is this row's content
                 row.attempts += 1
                 row.status = "failed"
@@ -164,6 +165,8 @@ def retry_message(user: User, message_id: int) -> OutboxMessage:
         raise NotFound("Bericht niet gevonden.")
     if message.status != "failed":
         raise Conflict("Alleen mislukte berichten kunnen opnieuw.", code="invalid_transition")
+    if message.redacted_at is not None:
+        raise Conflict("Dit bericht is gewist (bewaartermijn voorbij) en kan niet opnieuw.", code="invalid_transition")
     message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
     db.session.flush()
     return message

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from ..accounts import links, two_factor
-from ..booking import accounts, pool
+from ..booking import accounts, audit, pool
 from ..booking.errors import DomainError, NotFound
 from ..bounds import parse_id, parse_page
 from ..extensions import db
@@ -390,8 +390,13 @@ def failed_emails():
     messages = list(db.session.scalars(
         sa.select(OutboxMessage).where(OutboxMessage.region_id == user.region_id, OutboxMessage.status == "failed")
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(200)))
-    return render_template("coordinator/failed_emails.html", messages=messages, tz=user.region.tz,
+    if messages:
+        # The recipients are people's e-mail addresses (caregivers among them): the read is audited.
+        audit.record(user, "outbox_read", "outbox_message", None, ids=[m.id for m in messages], status="failed")
+    page = render_template("coordinator/failed_emails.html", messages=messages, tz=user.region.tz,
                            action_form=ActionForm())
+    db.session.commit()
+    return page
 
 
 @bp.post("/mislukte-mails/<int:message_id>/opnieuw")

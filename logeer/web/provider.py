@@ -72,11 +72,17 @@ def _calendar_page(user, form: AvailabilityForm, status: int = 200):
     rows = [(bed, calendars.get(bed.id, [])) for bed in beds]
     if not form.beds.choices:
         form.beds.choices = labels.options([(b.id, f"{b.label} – {b.location.name}") for b in beds if b.active])
-    return render_template(
+    if requests:
+        # The open requests show the guests' care profiles: a read of their data.
+        audit.record(user, "guest_list", "guest", None, ids=sorted({b.guest_id for b in requests}),
+                     page="calendar_requests")
+    page = render_template(
         "provider/calendar.html", form=form, rows=rows, nights=nights, start=start, today=user.region.today(),
         previous=start - dt.timedelta(days=CALENDAR_NIGHTS), following=end, stay_at=stay_at, closures=closures,
         requests=requests, action_form=ActionForm(), reason_form=ReasonForm(),
-    ), status
+    )
+    db.session.commit()  # keeps the audit entry of the read (callers rolled back any failed change first)
+    return page, status
 
 
 @bp.get("/kalender")

@@ -270,7 +270,7 @@ def world(factory) -> SimpleNamespace:
         "guest_id": w.guest.id, "earliest_arrival": days(40), "latest_departure": days(45), "nights": 2,
         "reason": "holiday", "funding": "wlz", "municipalities": [], "features": [], "urgent": False})
     closure = pool.add_closure(w.provider, w.bed.id, days(60), days(62), "Onderhoud")
-    _invitation, token = surveys.issue_invitation(confirmed, "before", utcnow())
+    token = surveys.new_link_token(surveys.issue_invitation(confirmed, "before", utcnow()).id)
     db.session.commit()
     offer = db.session.scalar(db.select(Offer).where(Offer.waitlist_entry_id == entry.id))
     assert offer is not None  # the bed was free: the entry was offered it at once
