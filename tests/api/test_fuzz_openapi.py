@@ -1,0 +1,161 @@
+"""No input gives a server error: schemathesis over /api/v1/openapi.json, as each role, on both databases.
+
+For each of a referrer, a provider, an evaluator and a coordinator (each in a region of its own, with
+bookings in several states, a closure, a waitlist entry with an open offer and one waiting), the
+schemathesis engine runs its phases in-process against the WSGI app, as `schemathesis run` does:
+examples, coverage (boundary and invalid values of every parameter and body field), fuzzing
+(Hypothesis-generated requests) and stateful (chains along the document's OpenAPI links: create ->
+read -> change). It authenticates with a bearer token from POST /api/v1/auth/token.
+
+Checks on every response: no 5xx (`not_a_server_error`), and every 4xx is the contract's error shape
+``{"error": {"code", "message", "fields"?}}``. The run is bounded (max examples per operation,
+stateful steps) and deterministic (fixed seed, derandomized), so CI repeats the same cases. The
+number of requests per phase is printed (run with ``-s`` to see it) and attached to the test report.
+"""
+from __future__ import annotations
+
+import collections
+import json
+
+import pytest
+import schemathesis
+from schemathesis import engine
+from schemathesis.engine import Status, events
+
+from logeer.booking import bookings, pool, waitlist
+from logeer.extensions import db
+from tests.factories import MUNICIPALITIES, PASSWORD, days
+from tests.support import fast_passwords  # noqa: F401 - autouse: cheap password hashing
+
+SPEC = "/api/v1/openapi.json"
+ROLES = ("referrer", "provider", "evaluator", "coordinator")
+# Per operation and generating phase; the coverage phase enumerates its boundary and invalid values
+# regardless. Chosen so the whole file takes about two minutes per database on two cores.
+MAX_EXAMPLES = 12
+STATEFUL_STEPS = 12
+SEED = 20260101
+
+
+@schemathesis.check
+def error_shape(ctx, response, case):
+    """A 4xx answer is the contract's error: {"error": {"code", "message", "fields"?}} and nothing else."""
+    if not 400 <= response.status_code < 500 or case.operation.path.startswith("/ical/"):
+        return None
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        raise AssertionError(f"{response.status_code} without a JSON body: {response.content[:200]!r}") from None
+    error = body.get("error") if isinstance(body, dict) else None
+    if not (isinstance(body, dict) and set(body) == {"error"} and isinstance(error, dict)):
+        raise AssertionError(f"{response.status_code} not in the error shape: {body!r:.300}")
+    if not (isinstance(error.get("code"), str) and error["code"] and isinstance(error.get("message"), str)
+            and error["message"] and set(error) <= {"code", "message", "fields"}):
+        raise AssertionError(f"{response.status_code} error without code or message, or with extra keys: {body!r:.300}")
+    if "fields" in error and not (isinstance(error["fields"], dict) and error["fields"]):
+        raise AssertionError(f"{response.status_code} error whose fields is not a non-empty object: {body!r:.300}")
+    return None
+
+
+CONFIG = {
+    "seed": SEED,
+    "workers": 1,
+    "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+    "checks": {"enabled": False, "not_a_server_error": {"enabled": True}, "error_shape": {"enabled": True}},
+    "phases": {"stateful": {"max-steps": STATEFUL_STEPS}},
+}
+
+
+def build_region(factory, role: str):
+    """A region of its own for ``role``: every kind of organisation, beds, guests and bookings; returns its user."""
+    region = factory.region(f"Fuzz {role}", municipalities=MUNICIPALITIES)
+    users = {}
+    for kind in ("coordinator", "provider", "referrer", "evaluator"):
+        org = factory.organisation(region, kind, f"{kind.title()} ({role})")
+        users[kind] = factory.user(org, f"{kind}@{role}.fuzz.test")
+    provider, referrer = users["provider"], users["referrer"]
+    location = factory.location(provider.organisation, "Enschede")
+    bed = factory.bed(location, care_profiles=("somatic", "psychogeriatric"))
+    other_bed = factory.bed(location, care_profiles=("somatic",))
+    guest = factory.guest(referrer.organisation)
+    other_guest = factory.guest(referrer.organisation, care_profile="psychogeriatric")
+    factory.booking(referrer, bed, guest, 5, 3)                       # requested
+    confirmed = factory.booking(referrer, bed, guest, 12, 2)
+    bookings.transition(provider, confirmed.id, "confirm")
+    pool.add_closure(provider, other_bed.id, days(40), days(42), "Onderhoud")
+    # The psychogeriatric bed is free from day 20: this entry gets an open offer at once.
+    waitlist.create_entry(referrer, {"guest_id": other_guest.id, "earliest_arrival": days(20),
+                                     "latest_departure": days(30), "nights": 3, "reason": "holiday",
+                                     "funding": "wlz", "municipalities": [], "care_profile": "psychogeriatric",
+                                     "features": [], "urgent": False})
+    # No bed has a hoist: this one waits.
+    waitlist.create_entry(referrer, {"guest_id": guest.id, "earliest_arrival": days(50),
+                                     "latest_departure": days(60), "nights": 2, "reason": "holiday",
+                                     "funding": "wlz", "municipalities": [], "care_profile": None,
+                                     "features": ["hoist"], "urgent": False})
+    db.session.commit()
+    return users[role]
+
+
+def log_in(app, email: str) -> str:
+    response = app.test_client().post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["token"]
+
+
+def bearer_auth(app, email: str, token: str):
+    """An auth provider: the role's token, and a throwaway one for the call that revokes its own token."""
+
+    class BearerToken:
+        def get(self, case, ctx):
+            if case.operation.label == "DELETE /api/v1/auth/token":
+                return log_in(app, email)
+            return token
+
+        def set(self, case, data, ctx):
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+    return BearerToken
+
+
+def run_schemathesis(app, email: str):
+    """Every phase once; returns (requests per phase, failures, errors)."""
+    schema = schemathesis.openapi.from_wsgi(SPEC, app, config=schemathesis.Config.from_dict(CONFIG))
+    schema.auth(refresh_interval=None)(bearer_auth(app, email, log_in(app, email)))
+    requests: collections.Counter = collections.Counter()
+    statuses: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    failures: dict[str, str] = {}
+    errors: list[str] = []
+    for event in engine.from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            phase = event.phase.value
+            for interaction in event.recorder.interactions.values():
+                requests[phase] += 1
+                if interaction.response is not None:
+                    statuses[phase][interaction.response.status_code // 100 * 100] += 1
+            for case_id, checks in event.recorder.checks.items():
+                for check in checks:
+                    if check.status == Status.FAILURE and check.failure_info is not None:
+                        failure = check.failure_info.failure
+                        key = f"{check.name}: {failure.operation} {failure.title}"
+                        failures.setdefault(key, f"{failure.message}\n{check.failure_info.code_sample}")
+        elif isinstance(event, events.NonFatalError):
+            errors.append(f"{event.label}: {event.info.title}: {event.info.message}")
+        elif isinstance(event, events.FatalError):
+            errors.append(f"fatal: {event.exception!r}")
+    return requests, statuses, failures, errors
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_request_gets_a_server_error(app, factory, role, record_property, capsys):
+    email = build_region(factory, role).email
+    requests, statuses, failures, errors = run_schemathesis(app, email)
+
+    summary = ", ".join(f"{phase} {count} ({dict(statuses[phase])})" for phase, count in requests.items())
+    record_property("requests_per_phase", dict(requests))
+    with capsys.disabled():
+        print(f"\nschemathesis as {role} on {db.engine.dialect.name}: {summary}")
+    assert not failures, "\n\n".join(f"{key}\n{detail}" for key, detail in failures.items())
+    assert not errors, "\n".join(errors)
+    for phase in ("examples", "coverage", "fuzzing", "stateful"):
+        if phase != "examples":  # the document has no examples yet: that phase may send nothing
+            assert requests[phase] > 0, f"the {phase} phase sent no request: {dict(requests)}"
