@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import available_timezones
 
 from marshmallow import Schema as _MarshmallowSchema
 from marshmallow import ValidationError, fields, pre_load, validate, validates, validates_schema
@@ -176,6 +177,12 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
     return _page_schemas[name]
 
 
+@cache
+def _zone_names() -> frozenset[str]:
+    """The IANA time zone names this system knows (read once)."""
+    return frozenset(available_timezones())
+
+
 # Auth and users ------------------------------------------------------------------------------------
 class TokenInSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(min=1, max=254))
@@ -199,8 +206,8 @@ class MeSchema(Schema):
 
 
 class OrganisationInSchema(Schema):
-    name = Text(200)
-    kind = Choice(ORG_KINDS, required=True)
+    name = Text(200, metadata={"example": "Thuiszorg Oost"})
+    kind = Choice(ORG_KINDS, required=True, metadata={"example": "referrer"})
 
 
 class OrganisationQuerySchema(PageQuerySchema):
@@ -215,8 +222,8 @@ class OrganisationSchema(Schema):
 
 
 class UserInSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = Text(200)
+    email = fields.Email(required=True, validate=validate.Length(max=254), metadata={"example": "j.jansen@example.test"})
+    name = Text(200, metadata={"example": "Joke Jansen"})
     password = fields.String(required=True, validate=validate.Length(min=10, max=200), metadata=VERBATIM)
     organisation_id = Id(required=True)
 
@@ -261,10 +268,9 @@ class SettingsSchema(Schema):
 
     @validates("timezone")
     def _known_zone(self, value: str, **kwargs) -> None:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError("Onbekende tijdzone.") from None
+        # A name from the list, not whatever ZoneInfo() opens: "Europe" is a directory (IsADirectoryError, a 500).
+        if value not in _zone_names():
+            raise ValidationError("Onbekende tijdzone.")
 
 
 class SurveyQuestionSchema(Schema):
@@ -306,9 +312,9 @@ class RegionSchema(Schema):
 # Bed pool -------------------------------------------------------------------------------------------
 class LocationInSchema(Schema):
     organisation_id = Id(required=True)
-    name = Text(200)
-    municipality = Text(120)
-    address = fields.String(validate=validate.Length(max=300), allow_none=True)
+    name = Text(200, metadata={"example": "De Esch"})
+    municipality = Text(120, metadata={"example": "Enschede"})
+    address = fields.String(validate=validate.Length(max=300), allow_none=True, metadata={"example": "Esweg 12"})
     turnaround_days = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=14))
 
 
@@ -327,8 +333,9 @@ class LocationQuerySchema(PageQuerySchema):
 
 class BedInSchema(Schema):
     location_id = Id(required=True)
-    label = Text(100)
-    care_profiles = fields.List(Choice(CARE_PROFILES), required=True, validate=validate.Length(min=1, max=2))
+    label = Text(100, metadata={"example": "Kamer 3"})
+    care_profiles = fields.List(Choice(CARE_PROFILES), required=True, validate=validate.Length(min=1, max=2),
+                                metadata={"example": ["somatic"]})
     features = fields.List(Choice(FEATURES), load_default=list, validate=validate.Length(max=20))
 
 
@@ -367,7 +374,7 @@ class PeriodListSchema(Schema):
 
 
 class ClosureInSchema(PeriodInSchema):
-    reason = Text(500, multi_line=True)
+    reason = Text(500, multi_line=True, metadata={"example": "Schilderwerk"})
 
 
 class ClosureSchema(Schema):
@@ -395,7 +402,7 @@ class CalendarSchema(Schema):
 class SearchQuerySchema(Schema):
     arrival = Day(required=True)
     departure = Day(required=True)
-    municipality = fields.List(Text(120), load_default=list)
+    municipality = fields.List(Text(120), load_default=list, metadata={"example": ["Enschede"]})
     care_profile = Choice(CARE_PROFILES)
     feature = fields.List(Choice(FEATURES), load_default=list)
 
@@ -440,9 +447,9 @@ class CaregiverInSchema(Schema):
 
 
 class GuestInSchema(Schema):
-    name = Text(200)
-    birth_year = fields.Integer(strict=True, required=True)
-    municipality = Text(120)
+    name = Text(200, metadata={"example": "Mevrouw A. Jansen"})
+    birth_year = fields.Integer(strict=True, required=True, metadata={"example": 1940})
+    municipality = Text(120, metadata={"example": "Enschede"})
     care_profile = Choice(CARE_PROFILES, required=True)
     indication = Choice(INDICATIONS, required=True)
     caregiver = fields.Nested(CaregiverInSchema)
@@ -483,7 +490,8 @@ class BookingInSchema(Schema):
     reason = Choice(REASONS, required=True)
     funding = Choice(FUNDINGS, required=True)
     stay_type = Choice(STAY_TYPES, load_default="planned")
-    notes = fields.String(validate=validate.Length(max=2000), allow_none=True, metadata=MULTI_LINE)
+    notes = fields.String(validate=validate.Length(max=2000), allow_none=True,
+                          metadata={**MULTI_LINE, "example": "Dieet: zoutarm.\nSlaapt slecht."})
 
 
 class BookingSchema(Schema):
@@ -512,7 +520,7 @@ class BookingQuerySchema(PageQuerySchema):
 
 
 class ReasonInSchema(Schema):
-    reason = Text(500, multi_line=True)
+    reason = Text(500, multi_line=True, metadata={"example": "Geen personeel in die week."})
 
 
 class CheckOutInSchema(Schema):
@@ -541,10 +549,12 @@ class WaitlistInSchema(Schema):
     guest_id = Id(required=True)
     earliest_arrival = Day(required=True)
     latest_departure = Day(required=True)
-    nights = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=366))
+    nights = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=366),
+                            metadata={"example": 3})
     reason = Choice(REASONS, required=True)
     funding = Choice(FUNDINGS, required=True)
-    municipalities = fields.List(Text(120), load_default=list, validate=validate.Length(max=50))
+    municipalities = fields.List(Text(120), load_default=list, validate=validate.Length(max=50),
+                                 metadata={"example": ["Enschede", "Hengelo"]})
     care_profile = Choice(CARE_PROFILES, allow_none=True)
     features = fields.List(Choice(FEATURES), load_default=list, validate=validate.Length(max=20))
     urgent = StrictBoolean(load_default=False)

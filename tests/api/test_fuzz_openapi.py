@@ -117,45 +117,64 @@ def bearer_auth(app, email: str, token: str):
     return BearerToken
 
 
-def run_schemathesis(app, email: str):
-    """Every phase once; returns (requests per phase, failures, errors)."""
+def operation_id(case) -> str:
+    return case.operation.definition.raw.get("operationId", case.operation.label)
+
+
+def run_schemathesis(app, email: str) -> dict:
+    """Every phase once; what was sent and answered, the failed checks and the engine's errors."""
     schema = schemathesis.openapi.from_wsgi(SPEC, app, config=schemathesis.Config.from_dict(CONFIG))
     schema.auth(refresh_interval=None)(bearer_auth(app, email, log_in(app, email)))
-    requests: collections.Counter = collections.Counter()
-    statuses: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    failures: dict[str, str] = {}
-    errors: list[str] = []
+    run = {
+        "requests": collections.Counter(),                           # phase -> requests sent
+        "statuses": collections.defaultdict(collections.Counter),    # phase -> status class -> count
+        "succeeded": collections.defaultdict(set),                  # phase -> operationIds answered 2xx
+        "linked": collections.Counter(),                             # stateful requests made along a link
+        "failures": {},
+        "errors": [],
+    }
     for event in engine.from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             phase = event.phase.value
-            for interaction in event.recorder.interactions.values():
-                requests[phase] += 1
+            for case_id, interaction in event.recorder.interactions.items():
+                run["requests"][phase] += 1
+                node = event.recorder.cases.get(case_id)
+                if node is not None and node.transition is not None:
+                    run["linked"][phase] += 1
                 if interaction.response is not None:
-                    statuses[phase][interaction.response.status_code // 100 * 100] += 1
-            for case_id, checks in event.recorder.checks.items():
+                    status = interaction.response.status_code
+                    run["statuses"][phase][f"{status // 100}xx"] += 1
+                    if status < 300 and node is not None:
+                        run["succeeded"][phase].add(operation_id(node.value))
+            for checks in event.recorder.checks.values():
                 for check in checks:
                     if check.status == Status.FAILURE and check.failure_info is not None:
                         failure = check.failure_info.failure
                         key = f"{check.name}: {failure.operation} {failure.title}"
-                        failures.setdefault(key, f"{failure.message}\n{check.failure_info.code_sample}")
+                        run["failures"].setdefault(key, f"{failure.message}\n{check.failure_info.code_sample}")
         elif isinstance(event, events.NonFatalError):
-            errors.append(f"{event.label}: {event.info.title}: {event.info.message}")
+            run["errors"].append(f"{event.label}: {event.info.title}: {event.info.message}")
         elif isinstance(event, events.FatalError):
-            errors.append(f"fatal: {event.exception!r}")
-    return requests, statuses, failures, errors
+            run["errors"].append(f"fatal: {event.exception!r}")
+    return run
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_no_request_gets_a_server_error(app, factory, role, record_property, capsys):
     email = build_region(factory, role).email
-    requests, statuses, failures, errors = run_schemathesis(app, email)
+    run = run_schemathesis(app, email)
 
-    summary = ", ".join(f"{phase} {count} ({dict(statuses[phase])})" for phase, count in requests.items())
+    requests = run["requests"]
     record_property("requests_per_phase", dict(requests))
     with capsys.disabled():
-        print(f"\nschemathesis as {role} on {db.engine.dialect.name}: {summary}")
-    assert not failures, "\n\n".join(f"{key}\n{detail}" for key, detail in failures.items())
-    assert not errors, "\n".join(errors)
+        print(f"\nschemathesis as {role} on {db.engine.dialect.name}:")
+        for phase, count in requests.items():
+            print(f"  {phase}: {count} requests {dict(run['statuses'][phase])}, "
+                  f"{len(run['succeeded'][phase])} operations answered 2xx")
+        print(f"  stateful: {run['linked']['stateful']} requests along links; 2xx: "
+              f"{', '.join(sorted(run['succeeded']['stateful']))}")
+    assert not run["failures"], "\n\n".join(f"{key}\n{detail}" for key, detail in run["failures"].items())
+    assert not run["errors"], "\n".join(run["errors"])
     for phase in ("examples", "coverage", "fuzzing", "stateful"):
-        if phase != "examples":  # the document has no examples yet: that phase may send nothing
-            assert requests[phase] > 0, f"the {phase} phase sent no request: {dict(requests)}"
+        assert requests[phase] > 0, f"the {phase} phase sent no request: {dict(requests)}"
+    assert run["linked"]["stateful"] > 0, "the stateful phase followed no link"

@@ -196,3 +196,30 @@ def test_a_survey_question_without_a_key_is_422_not_500(scene, role):
     refusals.assert_all_refused()
     response = scene.as_[role].patch(f"{API}/regions/current", json=body)
     assert message_at(response.get_json()["error"], ("settings", "survey_questions", 0, "key"))
+
+
+@pytest.mark.parametrize("zone", ["Europe", "America", "__init__.py", "Europe/", "Etc/..", ""])
+def test_a_time_zone_that_is_no_zone_name_is_422_not_500(scene, zone):
+    """ZoneInfo("Europe") opens a directory: IsADirectoryError got through the validator as a 500."""
+    refusals = Refusals()
+    refusals.expect(f"timezone {zone!r}", lambda: scene.as_["coordinator"].patch(
+        f"{API}/regions/current", json={"settings": {"timezone": zone}}), 422, "validation_error", "settings")
+    refusals.assert_all_refused()
+    ok = scene.as_["coordinator"].patch(f"{API}/regions/current", json={"settings": {"timezone": "Europe/Brussels"}})
+    assert ok.status_code == 200, ok.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("body", [
+    {"settings": {"survey_questions": [SURVEY_QUESTION, SURVEY_QUESTION, 0]}},
+    {"settings": {"survey_questions": [SURVEY_QUESTION, dict(SURVEY_QUESTION, key="x"), "tekst", dict(SURVEY_QUESTION)]}},
+])
+def test_errors_by_list_index_beside_a_list_error_are_422_not_500(scene, body):
+    """marshmallow keyed the item errors by index (int) beside "_schema" (text); sorting those keys for JSON
+    raised TypeError inside the error handler."""
+    refusals = Refusals()
+    refusals.expect("duplicate keys and a bad item", lambda: scene.as_["coordinator"].patch(
+        f"{API}/regions/current", json=body), 422, "validation_error", "settings")
+    refusals.assert_all_refused()
+    error = scene.as_["coordinator"].patch(f"{API}/regions/current", json=body).get_json()["error"]
+    questions = error["fields"]["settings"]["survey_questions"]
+    assert "_schema" in questions and any(key.isdigit() for key in questions)
