@@ -39,6 +39,16 @@ def test_every_operation_has_a_unique_readable_operation_id(spec):
     assert by_route["POST /api/v1/bookings/{booking_id}/confirm"] == "confirmBooking"
 
 
+def test_every_api_endpoint_has_its_operation_id_in_the_table(app):
+    """A new view gets a fallback name; the table is where a stable one is chosen."""
+    from logeer.api.openapi import OPERATION_IDS
+
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()
+                 if rule.rule.startswith(API) or rule.rule.startswith("/ical/")}
+    endpoints -= {"api-docs.openapi_json"}
+    assert endpoints - set(OPERATION_IDS) == set()
+
+
 def test_every_link_names_an_existing_operation_and_its_parameters(spec):
     ops = {op["operationId"]: (path, op) for _, path, op in operations(spec)}
     checked = 0
