@@ -650,7 +650,7 @@ class PasswordResetInSchema(Schema):
 
 class PasswordResetConfirmInSchema(Schema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata=VERBATIM)
 
 
 class TwoFactorEnrolmentSchema(Schema):
