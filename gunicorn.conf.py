@@ -1,6 +1,10 @@
 """gunicorn settings; gunicorn reads ./gunicorn.conf.py when started from the checkout."""
 import gc
 
+# The access log shows "[token]" instead of the secret in /vragenlijst/<token> and
+# /ical/<token>.ics (request line, path, query and Referer): logeer/log_redaction.py.
+logger_class = "logeer.log_redaction.RedactingGunicornLogger"
+
 
 def post_worker_init(worker):
     """Freeze the objects of the loaded application out of the cyclic garbage collector.

@@ -32,6 +32,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from .log_redaction import install as redact_tokens_in_logs
+
+    redact_tokens_in_logs(app.logger)  # no questionnaire or calendar token in any log line
 
     from . import api, auth, cli, jobs, models, ops, outage, security_headers, transaction, web  # noqa: F401 - models registers the tables
     from .error_handlers import register_error_handlers

@@ -30,6 +30,10 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_URL": os.environ.get("LOGEER_MAIL_URL", "console"),
         "MAIL_FROM": os.environ.get("LOGEER_MAIL_FROM", "logeer@localhost"),
         "MAIL_MAX_ATTEMPTS": int(os.environ.get("LOGEER_MAIL_MAX_ATTEMPTS", "8")),
+        # Sent (or given-up) e-mails lose recipient and bodies after this many days, and are
+        # deleted after OUTBOX_KEEP_DAYS (the retention job, logeer/retention.py).
+        "OUTBOX_REDACT_DAYS": int(os.environ.get("LOGEER_OUTBOX_REDACT_DAYS", "30")),
+        "OUTBOX_KEEP_DAYS": int(os.environ.get("LOGEER_OUTBOX_KEEP_DAYS", "365")),
         "BASE_URL": os.environ.get("LOGEER_BASE_URL", "http://127.0.0.1:5000"),
         "TOKEN_TTL_HOURS": int(os.environ.get("LOGEER_TOKEN_TTL_HOURS", "12")),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGEER_LOGIN_MAX_FAILURES", "5")),

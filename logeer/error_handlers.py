@@ -31,12 +31,22 @@ HTTP_CODES = {
 }
 
 
+def _text_keys(messages):
+    """``messages`` with every dictionary key as text: marshmallow keys list items by index (an int)
+    beside "_schema", and sorting such mixed keys for JSON raised a TypeError (a 500 inside the error page)."""
+    if isinstance(messages, dict):
+        return {str(key): _text_keys(value) for key, value in messages.items()}
+    if isinstance(messages, (list, tuple)):
+        return [_text_keys(value) for value in messages]
+    return messages
+
+
 def error_response(status: int, code: str | None = None, message: str | None = None, fields: dict | None = None):
     """The one JSON error response of the API."""
     default_code, default_message = HTTP_CODES.get(status, ("error", "Fout."))
     body: dict = {"code": code or default_code, "message": message or default_message}
     if fields:
-        body["fields"] = fields
+        body["fields"] = _text_keys(fields)
     response = jsonify({"error": body})
     response.status_code = status
     return response

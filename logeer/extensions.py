@@ -27,7 +27,7 @@ class Base(DeclarativeBase):
 
 
 class LogeerApi(Api):
-    """flask-smorest Api whose errors are answered by logeer's own handlers (api/errors.py)."""
+    """flask-smorest Api whose errors are answered by logeer.s own handlers (error_handlers.py)."""
 
     def _register_error_handlers(self) -> None:  # noqa: D401 - override
         pass

@@ -114,12 +114,22 @@ def pending_reminders(now: dt.datetime) -> int:
 
 
 def purge_personal_data(now: dt.datetime) -> int:
-    """Erase personal data of guests whose last stay ended more than retention_days ago, and old
-    idempotency keys and stashed forms (which hold what was sent, personal data included)."""
+    """The retention run (logeer/retention.py): stale stays closed, old guests erased, old e-mails
+    redacted and deleted, ended sessions and old log-in attempts deleted, old idempotency keys and stashed
+    forms deleted; returns guests erased."""
     from . import idempotency
-    from .booking.guests import erase_expired_guests
+    from .retention import purge
 
-    return sum(erase_expired_guests(region, now) for region in _regions()) + idempotency.purge(now)
+    erased = purge(now)
+    idempotency.purge(now)  # old idempotency keys and stashed forms hold what was sent
+    return erased
+
+
+def expire_requests(now: dt.datetime) -> int:
+    """Requests nobody answered become expired, unattended confirmed stays no-shows; nights freed."""
+    from .booking.bookings import expire_stale_bookings
+
+    return sum(sum(expire_stale_bookings(region, now)) for region in _regions())
 
 
 def expire_offers(now: dt.datetime) -> int:
@@ -148,6 +158,7 @@ JOBS: dict[str, JobFunction] = {
     "weekly_evaluation": weekly_evaluation,
     "expire_offers": expire_offers,
     "expire_waitlist": expire_waitlist,
+    "expire_requests": expire_requests,
     "send_outbox": send_outbox,
     "pending_reminders": pending_reminders,
     "purge_personal_data": purge_personal_data,
@@ -219,6 +230,8 @@ SCHEDULE: dict[str, dict] = {
     "expire_offers": {"trigger": "interval", "minutes": 5},
     "pending_reminders": {"trigger": "interval", "minutes": 15},
     "expire_waitlist": {"trigger": "cron", "hour": 0, "minute": 15},
+    # Just after midnight: the arrival nights of yesterday's unanswered requests have begun.
+    "expire_requests": {"trigger": "cron", "hour": 0, "minute": 20},
     "purge_personal_data": {"trigger": "cron", "hour": 2, "minute": 30},
     "survey_invitations": {"trigger": "cron", "minute": 20},
 }

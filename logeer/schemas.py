@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import available_timezones
 
 from marshmallow import Schema as _MarshmallowSchema
 from marshmallow import ValidationError, fields, pre_load, validate, validates, validates_schema
@@ -22,35 +23,75 @@ from .models.base import (
     WAITLIST_STATUSES,
 )
 
-from .bounds import EARLIEST_DATE, LATEST_DATE, MAX_ID, MAX_PAGE
+from .bounds import EARLIEST_DATE, LATEST_DATE, MAX_ID, MAX_PAGE, is_clean_multi_line, is_single_line
 
 
 def _storable(value) -> bool:
     """False for text no database keeps faithfully: a NUL character (PostgreSQL refuses it) or a lone surrogate."""
+    return all("\x00" not in text and _encodable(text) for text in _strings(value))
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _strings(value):
+    """Every string in ``value``, dictionary keys included, however deeply nested."""
     pending = [value]  # a loop, not recursion: the JSON may be nested as deep as the parser allowed
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            if "\x00" in item:
-                return False
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return False
+            yield item
         elif isinstance(item, Mapping):
+            pending.extend(item.keys())
             pending.extend(item.values())
         elif isinstance(item, (list, tuple)):
             pending.extend(item)
-    return True
+
+
+# Field metadata that loosens the single-line rule of text input (API.md 1.1, Robustness):
+MULTI_LINE = {"multi_line": True}  # free text (notes, reasons): line breaks and tab allowed, other controls not
+VERBATIM = {"verbatim": True}      # passwords: kept as typed, never shown, never in a header
+
+NOT_ONE_LINE = "Mag geen regeleinde, tab of ander stuurteken bevatten."
+NOT_CLEAN = "Mag geen stuurtekens bevatten (alleen regeleinden en tab)."
+
+
+def _line_errors(field: fields.Field, value) -> list | dict | None:
+    """The errors of ``value`` in ``field`` under the line rule, in marshmallow's shape (a list of
+    messages; by index for a list field), or None when it keeps to the rule."""
+    if field.metadata.get("verbatim") or isinstance(field, fields.Nested) or isinstance(
+            getattr(field, "inner", None), fields.Nested):
+        return None  # a nested schema (or a list of them) checks its own fields, and names them
+    allowed, message = (is_clean_multi_line, NOT_CLEAN) if field.metadata.get("multi_line") else (is_single_line,
+                                                                                                  NOT_ONE_LINE)
+    if isinstance(field, fields.List) and isinstance(value, list):
+        by_index = {i: [message] for i, item in enumerate(value) if not all(map(allowed, _strings(item)))}
+        return by_index or None
+    return None if all(map(allowed, _strings(value))) else [message]
 
 
 class Schema(_MarshmallowSchema):
-    """Base of every schema here: unstorable text is invalid input (422), not a database error (500)."""
+    """Base of every schema here: text no database stores (NUL, lone surrogates) is refused (422, not a 500),
+    and so is a control character or line separator in any single-line text field, however nested
+    (a name or e-mail address can end up in an e-mail header, a CSV cell or a log line). Fields marked
+    MULTI_LINE may hold line breaks and tab; VERBATIM fields (passwords) only the storable check."""
 
     @pre_load
-    def _refuse_unstorable_text(self, data, **kwargs):
+    def _refuse_unsafe_text(self, data, **kwargs):
         if isinstance(data, Mapping):
-            bad = {key: ["Bevat tekens die niet zijn toegestaan."] for key in data if not _storable(data[key])}
+            by_key = {field.data_key or name: field for name, field in self.load_fields.items()}
+            bad = {}
+            for key in data:
+                value = data[key]
+                if not _storable(value):
+                    bad[key] = ["Bevat tekens die niet zijn toegestaan."]
+                elif key in by_key and (errors := _line_errors(by_key[key], value)):
+                    bad[key] = errors
             if bad:
                 raise ValidationError(bad)
         return data
@@ -61,8 +102,10 @@ def _not_blank(value: str) -> None:
         raise ValidationError("Mag niet leeg zijn.")
 
 
-def Text(max_length: int, *, required: bool = True, **kwargs) -> fields.String:
-    """A trimmed, non-empty string of at most ``max_length`` characters."""
+def Text(max_length: int, *, required: bool = True, multi_line: bool = False, **kwargs) -> fields.String:
+    """A trimmed, non-empty string of at most ``max_length`` characters; one line unless ``multi_line``."""
+    if multi_line:
+        kwargs["metadata"] = {**kwargs.get("metadata", {}), **MULTI_LINE}
     return fields.String(required=required, validate=[validate.Length(min=1, max=max_length), _not_blank], **kwargs)
 
 
@@ -134,10 +177,16 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
     return _page_schemas[name]
 
 
+@cache
+def _zone_names() -> frozenset[str]:
+    """The IANA time zone names this system knows (read once)."""
+    return frozenset(available_timezones())
+
+
 # Auth and users ------------------------------------------------------------------------------------
 class TokenInSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata=VERBATIM)
     # With two-factor on: a code from the authenticator app, or a recovery code.
     code = fields.String(validate=validate.Length(min=1, max=64))
 
@@ -159,8 +208,8 @@ class MeSchema(Schema):
 
 
 class OrganisationInSchema(Schema):
-    name = Text(200)
-    kind = Choice(ORG_KINDS, required=True)
+    name = Text(200, metadata={"example": "Thuiszorg Oost"})
+    kind = Choice(ORG_KINDS, required=True, metadata={"example": "referrer"})
 
 
 class OrganisationQuerySchema(PageQuerySchema):
@@ -175,10 +224,10 @@ class OrganisationSchema(Schema):
 
 
 class UserInSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = Text(200)
+    email = fields.Email(required=True, validate=validate.Length(max=254), metadata={"example": "j.jansen@example.test"})
+    name = Text(200, metadata={"example": "Joke Jansen"})
     # Without a password the user is invited by e-mail to choose one (the policy: logeer.accounts.passwords).
-    password = fields.String(validate=validate.Length(min=1, max=200))
+    password = fields.String(validate=validate.Length(min=1, max=200), metadata=VERBATIM)
     organisation_id = Id(required=True)
 
 
@@ -208,34 +257,36 @@ class SettingsSchema(Schema):
     require_two_factor = StrictBoolean()
     offer_hold_hours = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 30))
     pending_reminder_hours = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 30))
-    daily_summary_time = fields.String(validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"))
+    daily_summary_time = fields.String(validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d\Z"))
     pilot_start = Day(allow_none=True)
     pilot_end = Day(allow_none=True)
     retention_days = fields.Integer(strict=True, validate=validate.Range(min=30, max=3650))
     survey_after_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=90))
     # The page session's idle timeout; the pages warn 2 minutes before it.
     session_idle_minutes = fields.Integer(strict=True, validate=validate.Range(min=5, max=12 * 60))
+    # A confirmed stay not checked in this many days after arrival becomes a no-show (job expire_requests).
+    no_show_after_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=30))
     survey_questions = fields.List(fields.Nested(lambda: SurveyQuestionSchema()), allow_none=True,
                                    validate=validate.Length(min=1, max=20))
 
     @validates("survey_questions")
     def _unique_keys(self, value: list | None, **kwargs) -> None:
-        keys = [q["key"] for q in value or []]
+        # A question that failed its own validation (no key, say) may still be here; it has its error already.
+        keys = [q["key"] for q in value or [] if isinstance(q, Mapping) and "key" in q]
         if len(keys) != len(set(keys)):
             raise ValidationError("Elke vraag heeft een eigen key.")
 
     @validates("timezone")
     def _known_zone(self, value: str, **kwargs) -> None:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError("Onbekende tijdzone.") from None
+        # A name from the list, not whatever ZoneInfo() opens: "Europe" is a directory (IsADirectoryError, a 500).
+        if value not in _zone_names():
+            raise ValidationError("Onbekende tijdzone.")
 
 
 class SurveyQuestionSchema(Schema):
     """One question of the caregiver questionnaire (region setting ``survey_questions``)."""
 
-    key = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"))
+    key = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}\Z"))
     kind = Choice(("scale", "yes_no"), required=True)
     text = Text(300)
     text_before = Text(300, required=False)
@@ -271,9 +322,9 @@ class RegionSchema(Schema):
 # Bed pool -------------------------------------------------------------------------------------------
 class LocationInSchema(Schema):
     organisation_id = Id(required=True)
-    name = Text(200)
-    municipality = Text(120)
-    address = fields.String(validate=validate.Length(max=300), allow_none=True)
+    name = Text(200, metadata={"example": "De Esch"})
+    municipality = Text(120, metadata={"example": "Enschede"})
+    address = fields.String(validate=validate.Length(max=300), allow_none=True, metadata={"example": "Esweg 12"})
     turnaround_days = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=14))
 
 
@@ -292,8 +343,9 @@ class LocationQuerySchema(PageQuerySchema):
 
 class BedInSchema(Schema):
     location_id = Id(required=True)
-    label = Text(100)
-    care_profiles = fields.List(Choice(CARE_PROFILES), required=True, validate=validate.Length(min=1, max=2))
+    label = Text(100, metadata={"example": "Kamer 3"})
+    care_profiles = fields.List(Choice(CARE_PROFILES), required=True, validate=validate.Length(min=1, max=2),
+                                metadata={"example": ["somatic"]})
     features = fields.List(Choice(FEATURES), load_default=list, validate=validate.Length(max=20))
 
 
@@ -332,7 +384,7 @@ class PeriodListSchema(Schema):
 
 
 class ClosureInSchema(PeriodInSchema):
-    reason = Text(500)
+    reason = Text(500, multi_line=True, metadata={"example": "Schilderwerk"})
 
 
 class ClosureSchema(Schema):
@@ -360,7 +412,7 @@ class CalendarSchema(Schema):
 class SearchQuerySchema(Schema):
     arrival = Day(required=True)
     departure = Day(required=True)
-    municipality = fields.List(Text(120), load_default=list)
+    municipality = fields.List(Text(120), load_default=list, metadata={"example": ["Enschede"]})
     care_profile = Choice(CARE_PROFILES)
     feature = fields.List(Choice(FEATURES), load_default=list)
 
@@ -400,14 +452,14 @@ class SearchResultSchema(Schema):
 class CaregiverInSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200), allow_none=True)
     email = fields.Email(validate=validate.Length(max=254), allow_none=True)
-    phone = fields.String(validate=validate.Regexp(r"^[0-9 +()\-]{6,20}$", error="Ongeldig telefoonnummer."), allow_none=True)
+    phone = fields.String(validate=validate.Regexp(r"^[0-9 +()\-]{6,20}\Z", error="Ongeldig telefoonnummer."), allow_none=True)
     consent_evaluation = StrictBoolean(required=True)
 
 
 class GuestInSchema(Schema):
-    name = Text(200)
-    birth_year = fields.Integer(strict=True, required=True)
-    municipality = Text(120)
+    name = Text(200, metadata={"example": "Mevrouw A. Jansen"})
+    birth_year = fields.Integer(strict=True, required=True, metadata={"example": 1940})
+    municipality = Text(120, metadata={"example": "Enschede"})
     care_profile = Choice(CARE_PROFILES, required=True)
     indication = Choice(INDICATIONS, required=True)
     caregiver = fields.Nested(CaregiverInSchema)
@@ -448,7 +500,8 @@ class BookingInSchema(Schema):
     reason = Choice(REASONS, required=True)
     funding = Choice(FUNDINGS, required=True)
     stay_type = Choice(STAY_TYPES, load_default="planned")
-    notes = fields.String(validate=validate.Length(max=2000), allow_none=True)
+    notes = fields.String(validate=validate.Length(max=2000), allow_none=True,
+                          metadata={**MULTI_LINE, "example": "Dieet: zoutarm.\nSlaapt slecht."})
 
 
 class BookingSchema(Schema):
@@ -477,7 +530,7 @@ class BookingQuerySchema(PageQuerySchema):
 
 
 class ReasonInSchema(Schema):
-    reason = Text(500)
+    reason = Text(500, multi_line=True, metadata={"example": "Geen personeel in die week."})
 
 
 class CheckOutInSchema(Schema):
@@ -506,10 +559,12 @@ class WaitlistInSchema(Schema):
     guest_id = Id(required=True)
     earliest_arrival = Day(required=True)
     latest_departure = Day(required=True)
-    nights = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=366))
+    nights = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=366),
+                            metadata={"example": 3})
     reason = Choice(REASONS, required=True)
     funding = Choice(FUNDINGS, required=True)
-    municipalities = fields.List(Text(120), load_default=list, validate=validate.Length(max=50))
+    municipalities = fields.List(Text(120), load_default=list, validate=validate.Length(max=50),
+                                 metadata={"example": ["Enschede", "Hengelo"]})
     care_profile = Choice(CARE_PROFILES, allow_none=True)
     features = fields.List(Choice(FEATURES), load_default=list, validate=validate.Length(max=20))
     urgent = StrictBoolean(load_default=False)
@@ -576,6 +631,8 @@ class OutboxMessageSchema(Schema):
     created_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
     next_attempt_at = fields.DateTime()
+    # Recipient and bodies blanked after the retention period (LOGEER_OUTBOX_REDACT_DAYS).
+    redacted_at = fields.DateTime(allow_none=True)
 
 
 class OutboxQuerySchema(PageQuerySchema):
@@ -593,7 +650,7 @@ class PasswordResetInSchema(Schema):
 
 class PasswordResetConfirmInSchema(Schema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata=VERBATIM)
 
 
 class TwoFactorEnrolmentSchema(Schema):

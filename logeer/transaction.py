@@ -1,7 +1,7 @@
 """The one transaction boundary of a request, shared by the API and the pages.
 
 Every view runs inside it (``init_app`` wraps them all): when the view returns, the request's
-changes are committed; when it raises, the error handlers (logeer/api/errors.py) roll back. The
+changes are committed; when it raises, the error handlers (logeer/error_handlers.py) roll back. The
 commit happens after the response is built, so a response never reads an expired object and a
 failed commit answers with the error, not with the response. A streamed response starts only after
 the commit, in a transaction of its own (logeer/stats/exports.py).

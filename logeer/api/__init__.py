@@ -68,10 +68,11 @@ for _blueprint in BLUEPRINTS:
 
 def init_app(app: Flask) -> None:
     from ..schemas import ErrorSchema
+    from .openapi import OperationIdsAndLinks
 
     api.ERROR_SCHEMA = ErrorSchema
     app.url_map.converters["int"] = IdConverter  # before any route is registered
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"extra_plugins": [OperationIdsAndLinks()]})
     for blueprint in BLUEPRINTS:
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

@@ -16,12 +16,13 @@ from ..schemas import (
     ReasonInSchema,
     page_of,
 )
-from ..sql import paginate
 from .common import actor
 from .idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings")
 _BOOKING = BookingSchema()  # made once: a schema deep-copies its fields when instantiated
+_BOOKING_PAGE = page_of(BookingSchema)()
+_HISTORY = HistorySchema()
 
 
 @blp.route("/bookings", methods=["POST"])
@@ -41,15 +42,18 @@ def create_booking(data):
 @blp.arguments(BookingQuerySchema(), location="query")
 @blp.response(200, page_of(BookingSchema))
 def list_bookings(args):
-    query = bookings.list_bookings(actor(), status=args.get("status"), from_=args.get("from_"), to=args.get("to"),
-                                   bed_id=args.get("bed_id"))
-    return paginate(query, args["page"], args["per_page"])
+    result = bookings.booking_page(actor(), args["page"], args["per_page"], status=args.get("status"),
+                                   from_=args.get("from_"), to=args.get("to"), bed_id=args.get("bed_id"))
+    body = _BOOKING_PAGE.dump(result)
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
 
 @blp.route("/bookings/<int:booking_id>", methods=["GET"])
 @blp.response(200, BookingSchema)
 def get_booking(booking_id):
-    return bookings.get_booking(actor(), booking_id)
+    """One booking; a read of its notes is audited."""
+    body = _BOOKING.dump(bookings.read_booking(actor(), booking_id))
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
 
 def _transition(booking_id: int, verb: str, **kwargs):
@@ -99,5 +103,7 @@ def no_show(booking_id):
 @blp.route("/bookings/<int:booking_id>/history", methods=["GET"])
 @blp.response(200, HistorySchema)
 def history(booking_id):
+    """The booking's audit entries; the read is audited too."""
     items = bookings.history(actor(), booking_id)
-    return {"items": items, "total": len(items), "page": 1, "per_page": max(len(items), 1)}
+    body = _HISTORY.dump({"items": items, "total": len(items), "page": 1, "per_page": max(len(items), 1)})
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")

@@ -23,10 +23,12 @@ def feed_url(token: str) -> str:
 def create_token(organisation_id):
     """A new secret feed link for a provider organisation (provider itself, coordinator); replaces the old one.
 
-    The token is shown only in this response.
+    The token is shown only in this response. The link works for a year (`expires_at`; after that
+    the feed answers 410 `link_expired`: make a new link) and stops when its maker is switched off.
     """
     row, token = ical.create_feed_token(actor(), organisation_id)
-    return {"organisation_id": row.organisation_id, "token": token, "url": feed_url(token), "created_at": row.created_at}
+    return {"organisation_id": row.organisation_id, "token": token, "url": feed_url(token), "created_at": row.created_at,
+            "expires_at": row.expires_at}
 
 
 @blp.route("/organisations/<int:organisation_id>/ical-token", methods=["DELETE"])
@@ -42,7 +44,7 @@ def revoke_token(organisation_id):
 def feed(token):
     """Arrivals and departures of the provider's beds as all-day events (booking references, no names)."""
     org = ical.organisation_for_token(token)
-    body = ical.feed(org)
+    body = ical.feed(org)  # keeps last_used_at and the audit entry of the fetch (the boundary commits)
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="logeer.ics"'
     response.headers["Cache-Control"] = "private, max-age=300"

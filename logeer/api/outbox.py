@@ -1,13 +1,16 @@
 """The outbox as the coordinator sees it: failed e-mails, and a way to try them again."""
 from __future__ import annotations
 
+import json
+
+from flask import Response
 from flask_smorest import Blueprint
 
 from ..notify import outbox
 from ..schemas import OutboxMessageSchema, OutboxQuerySchema, page_of
-from ..sql import paginate
 from .common import actor
 
+_PAGE = page_of(OutboxMessageSchema)()
 blp = Blueprint("outbox", __name__, url_prefix="/api/v1", description="E-mail outbox (coordinator)")
 
 
@@ -16,7 +19,8 @@ blp = Blueprint("outbox", __name__, url_prefix="/api/v1", description="E-mail ou
 @blp.response(200, page_of(OutboxMessageSchema))
 def list_messages(args):
     """The region's e-mails, newest first; `?status=failed` lists those given up on."""
-    return paginate(outbox.messages(actor(), args.get("status")), args["page"], args["per_page"])
+    body = _PAGE.dump(outbox.message_page(actor(), args.get("status"), args["page"], args["per_page"]))
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
 
 @blp.route("/outbox/<int:message_id>/retry", methods=["POST"])

@@ -10,6 +10,11 @@ from ..extensions import db
 from ..models import AuditEntry
 
 
+# Entries that record a read, not a change: the audit log shows them, a booking's history does not.
+READ_ACTIONS = ("booking_history_read", "booking_notes_read", "calendar_feed_read", "guest_list", "guest_read",
+                "outbox_read")
+
+
 def record(
     user,
     action: str,

@@ -230,9 +230,30 @@ def stays_between(user: User, bed_ids: list[int], start: dt.date, end: dt.date) 
 
 
 def open_requests(user: User) -> list[Booking]:
-    """Requests waiting for the provider's answer, by arrival."""
-    return list(db.session.scalars(
+    """Requests waiting for the provider's answer, by arrival; the listing is audited as a read of the
+    guests' data (the calendar shows their care profiles)."""
+    requests = list(db.session.scalars(
         bookings_query(user).where(Booking.status == "requested").order_by(Booking.arrival, Booking.id)))
+    if requests:
+        audit.record(user, "guest_list", "guest", None, ids=sorted({b.guest_id for b in requests}),
+                     page="calendar_requests")
+    return requests
+
+
+def booking_page(user: User, page: int, per_page: int, **filters) -> dict:
+    """One page of ``list_bookings`` (the API's list envelope); a read of notes on it is audited."""
+    from ..sql import paginate
+
+    result = paginate(list_bookings(user, **filters), page, per_page)
+    audit_notes_read(user, result["items"])
+    return result
+
+
+def read_booking(user: User, booking_id: int) -> Booking:
+    """One booking the user may see; a read of its notes is audited."""
+    booking = get_booking(user, booking_id)
+    audit_notes_read(user, [booking])
+    return booking
 
 
 def get_booking(user: User, booking_id: int, *, lock: bool = False) -> Booking:
@@ -280,9 +301,12 @@ def transition(
     else:
         freed = booking.check_in()
     db.session.flush()
+    # The audit entry points at the free text (booking.status_reason) instead of copying it: the
+    # text goes when the guest's data is erased, the entry stays (DOMAIN.md, privacy).
     audit.record(
         user, f"booking_{verb}", "booking", booking.id, guest_id=booking.guest_id, booking_id=booking.id,
-        **{"from": previous, "to": booking.status, "reason": reason, "date": on},
+        **{"from": previous, "to": booking.status, "date": on},
+        **({"reason_field": "status_reason"} if reason else {}),
     )
     freed = [f for f in freed if f[1] < f[2]]
     if freed:
@@ -292,12 +316,77 @@ def transition(
 
 
 def history(user: User, booking_id: int) -> list:
+    """The booking's changes (its audit entries but reads), oldest first; the read itself is audited."""
     from ..models import AuditEntry
 
     booking = get_booking(user, booking_id)
-    return list(
+    entries = list(
         db.session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.booking_id == booking.id).order_by(AuditEntry.at, AuditEntry.id)
+            sa.select(AuditEntry)
+            .where(AuditEntry.booking_id == booking.id, AuditEntry.action.not_in(audit.READ_ACTIONS))
+            .order_by(AuditEntry.at, AuditEntry.id)
         )
     )
+    audit.record(user, "booking_history_read", "booking", booking.id, guest_id=booking.guest_id, booking_id=booking.id)
+    return entries
+
+
+def audit_notes_read(user: User, shown: list[Booking]) -> None:
+    """Record that the notes of ``shown`` bookings were read (only those that have notes)."""
+    with_notes = [b for b in shown if b.notes]
+    if len(with_notes) == 1:
+        b = with_notes[0]
+        audit.record(user, "booking_notes_read", "booking", b.id, guest_id=b.guest_id, booking_id=b.id)
+    elif with_notes:
+        audit.record(user, "booking_notes_read", "booking", None, ids=sorted(b.id for b in with_notes))
+
+
+# Stays that end (job expire_requests) -------------------------------------------------------------------
+NOTIFY_WITHIN_DAYS = 7  # a request that went stale longer ago is closed without an e-mail (nobody waits)
+
+
+def expire_stale_bookings(region, now: dt.datetime) -> tuple[int, int]:
+    """Close the region's stale bookings; returns (requests expired, stays turned into no-shows).
+
+    A ``requested`` booking whose arrival night has begun without a decision (arrival before today,
+    as the job runs after midnight) becomes ``expired``; a ``confirmed`` one not checked in more than
+    ``no_show_after_days`` after arrival becomes ``no_show``. Their nights are freed and offered to
+    the waitlist as after a cancellation. Running it again changes nothing more.
+    """
+    today = region.today(now)
+    no_show_before = today - dt.timedelta(days=region.setting("no_show_after_days"))
+    stale = list(db.session.scalars(
+        sa.select(Booking)
+        .where(
+            Booking.region_id == region.id,
+            sa.or_(
+                sa.and_(Booking.status == "requested", Booking.arrival < today),
+                sa.and_(Booking.status == "confirmed", Booking.arrival < no_show_before),
+            ),
+        )
+        .order_by(Booking.arrival, Booking.id)
+        .with_for_update(of=Booking, skip_locked=True)
+    ))
+    freed: list[tuple[int, dt.date, dt.date]] = []
+    counts = {"expired": 0, "no_show": 0}
+    for booking in stale:
+        previous = booking.status
+        release_booking_nights(booking.id)
+        if previous == "requested":
+            freed += booking.expire(today, now)
+        else:
+            freed += booking.no_show(None, today, now)
+        target = booking.status
+        counts[target] += 1
+        audit.record(None, f"booking_{target}", "booking", booking.id, region_id=region.id, guest_id=booking.guest_id,
+                     booking_id=booking.id, **{"from": previous, "to": target, "by": "expire_requests"})
+        if target == "expired" and booking.arrival >= today - dt.timedelta(days=NOTIFY_WITHIN_DAYS):
+            from ..notify.summaries import queue_request_expired
+
+            queue_request_expired(booking)
+    db.session.flush()
+    freed = [f for f in freed if f[1] < f[2]]
+    if freed:
+        offer_freed_nights(region, freed, now=now)
+    return counts["expired"], counts["no_show"]
 

@@ -4,7 +4,8 @@ With the caregiver's consent and an e-mail address, a confirmed booking gets an 
 short questionnaire before the stay, and a completed one a follow-up ``survey_after_days`` (region
 setting, default 7) after departure. The link carries a random token; only its SHA-256 digest is
 stored. A token answers once, expires, and works without logging in. Answers belong to the booking,
-never to the caregiver. Withdrawing consent stops every further invitation and closes open links.
+never to the caregiver. Withdrawing consent stops every further invitation and closes open links. The token is made
+when the e-mail leaves the outbox (logeer/notify/links.py): the outbox holds a placeholder.
 """
 from __future__ import annotations
 
@@ -89,29 +90,44 @@ def _end_of_day(day: dt.date, region: Region) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=region.tz).astimezone(dt.timezone.utc)
 
 
-def issue_invitation(booking: Booking, phase: str, now: dt.datetime) -> tuple[SurveyInvitation, str] | None:
-    """Create the invitation of ``booking`` for ``phase`` and queue its e-mail; None if it exists already."""
+def issue_invitation(booking: Booking, phase: str, now: dt.datetime) -> SurveyInvitation | None:
+    """Create the invitation of ``booking`` for ``phase`` and queue its e-mail; None if it exists already.
+
+    The invitation has no token yet: the e-mail's link is made when the e-mail is sent
+    (``new_link_token``), so no token is ever stored in clear, not even in the outbox.
+    """
     from ..notify.surveys import notify_survey_invitation
 
     region = db.session.get(Region, booking.region_id)
-    token = secrets.token_urlsafe(32)
     if phase == "before":
         expires = _end_of_day(booking.arrival, region)
     else:
         expires = now + dt.timedelta(days=AFTER_RESPONSE_DAYS)
     invitation = SurveyInvitation(
-        region_id=booking.region_id, booking_id=booking.id, phase=phase, token_hash=hash_token(token),
-        created_at=now, expires_at=expires,
+        region_id=booking.region_id, booking_id=booking.id, phase=phase, created_at=now, expires_at=expires,
     )
     try:
         with db.session.begin_nested():
             db.session.add(invitation)
     except IntegrityError:  # another run invited this stay at the same moment
         return None
-    notify_survey_invitation(invitation, token, booking, region)
+    notify_survey_invitation(invitation, booking, region)
     audit.record(None, "survey_invited", "survey_invitation", invitation.id, region_id=booking.region_id,
                  booking_id=booking.id, phase=phase)
-    return invitation, token
+    return invitation
+
+
+def new_link_token(invitation_id: int) -> str | None:
+    """A fresh token for the invitation's link (only its digest is kept); an earlier link stops working.
+
+    Called by the outbox sender for the e-mail that is leaving now; None when the invitation is gone.
+    """
+    invitation = db.session.get(SurveyInvitation, invitation_id)
+    if invitation is None:
+        return None
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = hash_token(token)
+    return token
 
 
 def _invitable(query: sa.Select, phase: str) -> sa.Select:

@@ -2,7 +2,9 @@
 
 The feed lives at ``/ical/<token>.ics``: the secret token is the only credential, so calendar
 apps can subscribe without logging in. Only its SHA-256 digest is stored; the provider or the
-coordinator creates a new one (which replaces the old) or revokes it.
+coordinator creates a new one (which replaces the old) or revokes it. A link works for a year
+(``FEED_LIFETIME_DAYS``; making a new one renews it), stops when the user who made it is switched
+off (models/calendar_feeds.py deletes it), and every fetch is written to the audit log.
 """
 from __future__ import annotations
 
@@ -13,13 +15,18 @@ import icalendar
 import sqlalchemy as sa
 
 from ..booking import audit
-from ..booking.errors import Forbidden, Invalid, NotFound
+from ..booking.errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import Bed, Booking, CalendarFeedToken, Location, Organisation, Region, User
 from ..models.base import utcnow
 from ..models.users import hash_token
 
 PAST_DAYS = 60  # stays that ended longer ago drop out of the feed
+FEED_LIFETIME_DAYS = 365
+
+
+class FeedLinkExpired(Conflict):
+    status, code, message = 410, "link_expired", "Deze agenda-link is verlopen. Maak een nieuwe link in logeer."
 STATUS_NL = {"requested": "aangevraagd", "confirmed": "bevestigd", "checked_in": "ingecheckt", "completed": "vertrokken"}
 
 
@@ -40,7 +47,9 @@ def create_feed_token(user: User, organisation_id: int) -> tuple[CalendarFeedTok
     org = _organisation(user, organisation_id)
     db.session.execute(sa.delete(CalendarFeedToken).where(CalendarFeedToken.organisation_id == org.id))
     token = secrets.token_urlsafe(32)
-    row = CalendarFeedToken(organisation_id=org.id, token_hash=hash_token(token), created_by_id=user.id)
+    now = utcnow()
+    row = CalendarFeedToken(organisation_id=org.id, token_hash=hash_token(token), created_by_id=user.id,
+                            created_at=now, expires_at=now + dt.timedelta(days=FEED_LIFETIME_DAYS))
     db.session.add(row)
     db.session.flush()
     audit.record(user, "calendar_feed_created", "organisation", org.id)
@@ -57,15 +66,26 @@ def revoke_feed_token(user: User, organisation_id: int) -> bool:
     return bool(removed)
 
 
-def organisation_for_token(token: str) -> Organisation:
-    """The organisation whose feed ``token`` opens, or NotFound (unknown, revoked or altered token)."""
+def organisation_for_token(token: str, now: dt.datetime | None = None) -> Organisation:
+    """The organisation whose feed ``token`` opens; the fetch is audited in the name of the link's maker.
+
+    NotFound for an unknown, revoked or altered token, or one whose maker is switched off (or
+    gone); FeedLinkExpired (410) a year after it was made.
+    """
+    now = now or utcnow()
     if not token or len(token) > 200:
         raise NotFound()
     row = db.session.scalar(sa.select(CalendarFeedToken).where(CalendarFeedToken.token_hash == hash_token(token)))
-    if row is None:
+    maker = db.session.get(User, row.created_by_id) if row is not None and row.created_by_id else None
+    if row is None or maker is None or not maker.active:
         raise NotFound("Deze agenda-link werkt niet (meer).")
-    row.last_used_at = utcnow()
-    return row.organisation
+    if row.expires_at <= now:
+        raise FeedLinkExpired()
+    row.last_used_at = now
+    org = row.organisation
+    audit.record(maker, "calendar_feed_read", "organisation", org.id, region_id=org.region_id, via="calendar_link",
+                 link_id=row.id)
+    return org
 
 
 def feed(org: Organisation, now: dt.datetime | None = None) -> bytes:

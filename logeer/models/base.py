@@ -69,7 +69,8 @@ FUNDINGS = ("wlz", "wmo", "zvw", "private", "unknown")
 REASONS = ("holiday", "weekend", "caregiver_illness", "caregiver_surgery", "other")
 STAY_TYPES = ("planned", "urgent")
 # Statuses, and the sets of them the rules use: named once here, never retyped as a tuple elsewhere.
-BOOKING_STATUSES = ("requested", "confirmed", "checked_in", "completed", "declined", "cancelled", "no_show")
+# ``expired``: a request nobody answered before its arrival night (job expire_requests).
+BOOKING_STATUSES = ("requested", "confirmed", "checked_in", "completed", "declined", "cancelled", "no_show", "expired")
 ACTIVE_BOOKING_STATUSES = ("requested", "confirmed", "checked_in")  # not over yet: holds its nights
 OCCUPYING_BOOKING_STATUSES = ("confirmed", "checked_in", "completed")  # the bed is (was) taken
 EXPECTED_OR_STAYING_STATUSES = ("confirmed", "checked_in")  # the guest comes, or is there

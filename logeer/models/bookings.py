@@ -29,6 +29,8 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "check_in": (("confirmed",), "checked_in"),
     "check_out": (("checked_in",), "completed"),
     "no_show": (("confirmed",), "no_show"),
+    # Only the job expire_requests: a request nobody answered before its arrival night.
+    "expire": (("requested",), "expired"),
 }
 
 
@@ -171,6 +173,10 @@ class Booking(db.Model):
 
     def no_show(self, reason: str | None, today: dt.date, now: dt.datetime) -> list[tuple[int, dt.date, dt.date]]:
         return self._close(TRANSITIONS["no_show"][1], reason, today, now)
+
+    def expire(self, today: dt.date, now: dt.datetime) -> list[tuple[int, dt.date, dt.date]]:
+        """A request nobody answered before its arrival night (job expire_requests)."""
+        return self._close(TRANSITIONS["expire"][1], None, today, now)
 
     def check_in(self) -> list[tuple[int, dt.date, dt.date]]:
         self.status = TRANSITIONS["check_in"][1]

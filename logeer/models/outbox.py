@@ -29,3 +29,8 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.String(1000))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A secret link the sender makes when the message leaves (logeer/notify/links.py), e.g.
+    # "survey_invitation:12": the stored bodies hold a placeholder, never the link's token.
+    link: Mapped[str | None] = mapped_column(sa.String(60))
+    # Set when recipient and bodies were blanked by the retention job (sent or failed messages).
+    redacted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

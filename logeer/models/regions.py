@@ -31,6 +31,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "survey_questions": None,
     # A logged-in page session ends after this many minutes without a request (API.md 1.1).
     "session_idle_minutes": 30,
+    # A confirmed stay not checked in this many days after its arrival becomes a no-show (job
+    # expire_requests), so its nights are freed and every stay ends (DOMAIN.md).
+    "no_show_after_days": 2,
 }
 
 

@@ -31,7 +31,8 @@ class SurveyInvitation(db.Model):
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"))
     booking_id: Mapped[int] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"))
     phase: Mapped[str] = mapped_column(enum("survey_phase", SURVEY_PHASES))
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The digest of the link's token; None until the e-mail is sent (the token is made then).
+    token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

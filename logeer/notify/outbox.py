@@ -14,6 +14,7 @@ from ..booking.roles import COORDINATOR, require
 from ..extensions import db
 from ..models import OutboxMessage, User
 from ..models.base import utcnow
+from . import links
 from .transport import Transport, build_message, parse_mail_url
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def send_outbox(now: dt.datetime) -> int:
                 db.session.rollback()
                 continue
             try:
-                message = build_message(row, mail_from)
+                message = build_message(row, mail_from, links.fill(row))
             except Exception as exc:  # noqa: BLE001 - whatever it is, it is this row's content
                 row.attempts += 1
                 row.status = "failed"
@@ -156,6 +157,28 @@ def messages(user: User, status: str | None = None) -> sa.Select:
     return query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
 
 
+def message_page(user: User, status: str | None, page: int, per_page: int) -> dict:
+    """One page of ``messages`` (the API's list envelope). The recipients are people's e-mail
+    addresses (caregivers among them): the read is audited."""
+    from ..booking import audit
+    from ..sql import paginate
+
+    result = paginate(messages(user, status), page, per_page)
+    audit.record(user, "outbox_read", "outbox_message", None, ids=[m.id for m in result["items"]], status=status)
+    return result
+
+
+def failed_list(user: User, limit: int = 200) -> list[OutboxMessage]:
+    """The latest failed e-mails (the coordinator's page); the read is audited, as ``message_page``."""
+    from ..booking import audit
+    from ..sql import rows
+
+    found = rows(messages(user, "failed"), limit)
+    if found:
+        audit.record(user, "outbox_read", "outbox_message", None, ids=[m.id for m in found], status="failed")
+    return found
+
+
 def retry_message(user: User, message_id: int) -> OutboxMessage:
     """Send a failed e-mail of the coordinator's region again with the next outbox run (flushes, no commit)."""
     require(user, COORDINATOR)
@@ -164,6 +187,8 @@ def retry_message(user: User, message_id: int) -> OutboxMessage:
         raise NotFound("Bericht niet gevonden.")
     if message.status != "failed":
         raise Conflict("Alleen mislukte berichten kunnen opnieuw.", code="invalid_transition")
+    if message.redacted_at is not None:
+        raise Conflict("Dit bericht is gewist (bewaartermijn voorbij) en kan niet opnieuw.", code="invalid_transition")
     message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
     db.session.flush()
     return message

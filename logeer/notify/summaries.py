@@ -78,3 +78,20 @@ def queue_pending_reminder(booking: Booking, hours: int) -> int:
             )
             queued += 1
     return queued
+
+
+def queue_request_expired(booking: Booking) -> int:
+    """Tell the referrer who asked and the bed's provider that a request expired unanswered."""
+    queued = 0
+    recipients = _recipients(booking.region_id, "provider", booking.bed.location.organisation_id)
+    creator = db.session.get(User, booking.created_by_id) if booking.created_by_id else None
+    if creator is not None and creator.active:
+        recipients.append(creator)
+    for user in recipients:
+        queue_email(
+            recipient=user.email, template="request_expired", kind="request_expired", region_id=booking.region_id,
+            dedupe_key=f"request_expired:{booking.id}:user:{user.id}", locale=user.locale,
+            booking=booking, for_provider=user.organisation_id == booking.bed.location.organisation_id,
+        )
+        queued += 1
+    return queued

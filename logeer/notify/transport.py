@@ -57,13 +57,15 @@ def message_id(row: OutboxMessage, mail_from: str) -> str:
     return f"<outbox-{row.id}.{created}@{domain}>"
 
 
-def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
-    """A multipart/alternative e-mail (plain text and HTML) for an outbox row.
+def build_message(row: OutboxMessage, mail_from: str, bodies: tuple[str, str] | None = None) -> EmailMessage:
+    """A multipart/alternative e-mail (plain text and HTML) for an outbox row; ``bodies``: the
+    (text, html) to send instead of the stored ones (with a link filled in, notify/links.py).
 
     Raises ValueError (or another exception) when the row cannot become an e-mail, e.g. a
     recipient with a line break; the subject of a row queued before subjects were made one line
     (notify.queue_email) is made one line here.
     """
+    body_text, body_html = bodies or (row.body_text, row.body_html)
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = row.recipient
@@ -71,8 +73,8 @@ def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id(row, mail_from)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(row.body_text)
-    message.add_alternative(row.body_html, subtype="html")
+    message.set_content(body_text)
+    message.add_alternative(body_html, subtype="html")
     return message
 
 

@@ -52,6 +52,8 @@ def _booking_outcome(b) -> sa.Case:
             ),
         ),
         (b.status == "cancelled", "cancelled"),
+        # A request nobody answered before its arrival night (job expire_requests): unmet, like a refusal.
+        (b.status == "expired", "expired"),
         else_="open",
     )
 

@@ -109,3 +109,4 @@ class CalendarFeedTokenSchema(Schema):
     token = fields.String()
     url = fields.String()
     created_at = fields.DateTime()
+    expires_at = fields.DateTime()

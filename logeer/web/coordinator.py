@@ -355,9 +355,10 @@ def audit_log():
 def failed_emails():
     """E-mails the outbox gave up on (status 'failed'), newest first."""
     user = acting_user()
-    messages = sql.rows(outbox.messages(user, "failed"), limit=200)
-    return render_template("coordinator/failed_emails.html", messages=messages, tz=user.region.tz,
+    messages = outbox.failed_list(user, 200)
+    page = render_template("coordinator/failed_emails.html", messages=messages, tz=user.region.tz,
                            action_form=ActionForm())
+    return page
 
 
 @bp.post("/mislukte-mails/<int:message_id>/opnieuw")

@@ -331,6 +331,8 @@ class RegionForm(Form):
                                         [InputRequired(REQUIRED)])
     require_two_factor = BooleanField(_l("Twee-stapsverificatie verplicht voor iedereen die persoonsgegevens ziet"),
                                       description=_l("Zorgaanbieders, verwijzers en het regiobureau loggen dan in met een code uit een app."))
+    no_show_after_days = IntegerField(_l("Niet gekomen als niet ingecheckt na (dagen na aankomst, 1 tot 30)"),
+                                      [InputRequired(REQUIRED)])
 
     def validate_municipalities(self, field):
         if not all(is_single_line(line) for line in field.data.splitlines()):
@@ -338,7 +340,7 @@ class RegionForm(Form):
 
     SETTINGS = ("max_nights_per_stay", "booking_horizon_days", "max_nights_per_guest_per_year", "auto_confirm",
                 "offer_hold_hours", "pending_reminder_hours", "daily_summary_time", "pilot_start", "pilot_end",
-                "retention_days", "session_idle_minutes", "require_two_factor")
+                "retention_days", "session_idle_minutes", "require_two_factor", "no_show_after_days")
 
 
 class LocationForm(Form):

@@ -35,6 +35,7 @@ BOOKING_STATUSES = {
     "declined": _l("Afgewezen"),
     "cancelled": _l("Geannuleerd"),
     "no_show": _l("Niet gekomen"),
+    "expired": _l("Verlopen"),
 }
 WAITLIST_STATUSES = {
     "waiting": _l("Wacht op een bed"),

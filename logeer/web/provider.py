@@ -53,11 +53,12 @@ def _calendar_page(user, form: AvailabilityForm, status: int = 200):
     rows = [(bed, calendars.get(bed.id, [])) for bed in beds]
     if not form.beds.choices:
         form.beds.choices = labels.options([(b.id, f"{b.label} – {b.location.name}") for b in beds if b.active])
-    return render_template(
+    page = render_template(
         "provider/calendar.html", form=form, rows=rows, nights=nights, start=start, today=user.region.today(),
         previous=start - dt.timedelta(days=CALENDAR_NIGHTS), following=end, stay_at=stay_at, closures=closures,
         requests=requests, action_form=ActionForm(), reason_form=ReasonForm(),
-    ), status
+    )
+    return page, status
 
 
 @bp.get("/kalender")

@@ -13,6 +13,7 @@ from logeer.extensions import db
 from logeer.models import Booking, Guest, OutboxMessage, SurveyInvitation
 from logeer.models.base import utcnow
 from logeer.evaluation.surveys import send_due_invitations, withdraw_consent
+from logeer.notify.links import LINK_TOKEN
 from tests.factories import days
 
 
@@ -114,21 +115,30 @@ def test_a_later_run_catches_up_a_missed_moment(factory):
     assert invitations("after")[0].booking_id == booking.id
 
 
-def test_invitation_mail_has_the_link_and_no_name_or_birth_year_and_only_a_hash_is_stored(runner, factory):
+def test_invitation_mail_gets_its_link_when_sent_and_no_token_is_ever_stored(runner, factory, smtp):
     w = factory.world()
-    guest = factory.guest(w.referrer_org, name="Wilhelmina Geheimnaam", birth_year=1933)
+    guest = factory.guest(w.referrer_org, name="Wilhelmina Geheimnaam", birth_year=1933,
+                          caregiver_email="mantelzorger@prive.example")
     booking = confirmed_booking(factory, w, guest)
     run(runner)
-    mail = survey_mails()[0]
-    for body in (mail.subject, mail.body_text, mail.body_html):
+    queued = survey_mails()[0]
+    assert LINK_TOKEN in queued.body_text and LINK_TOKEN in queued.body_html  # a placeholder, not a token
+    assert invitations()[0].token_hash is None, "no token exists before the e-mail is sent"
+    assert jobs.run_job("send_outbox") == 1
+    sent = smtp.sink.to("mantelzorger@prive.example")[0]
+    text = sent.get_body(("plain",)).get_content()
+    html = sent.get_body(("html",)).get_content()
+    for body in (sent["Subject"], text, html):
         assert "Wilhelmina" not in body and "Geheimnaam" not in body and "1933" not in body
         assert "Mantelzorger" not in body  # not the caregiver's name either: "Beste mantelzorger"
-    token = re.search(r"/vragenlijst/([A-Za-z0-9_-]+)\n", mail.body_text).group(1)
-    assert f"/vragenlijst/{token}/intrekken" in mail.body_text  # the way to withdraw consent
+    token = re.search(r"/vragenlijst/([A-Za-z0-9_-]+)\r?\n", text).group(1)
+    assert f"/vragenlijst/{token}/intrekken" in text  # the way to withdraw consent
+    assert f"/vragenlijst/{token}" in html and LINK_TOKEN not in text + html
     stored = invitations()[0]
     assert stored.booking_id == booking.id
     assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest() != token
-    assert token not in stored.token_hash
+    row = survey_mails()[0]
+    assert row.status == "sent" and token not in row.body_text + row.body_html
 
 
 def test_withdrawn_consent_stops_further_invitations(runner, factory):

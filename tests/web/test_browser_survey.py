@@ -14,7 +14,7 @@ from logeer.models.base import utcnow
 
 def _invitation(phase: str) -> str:
     booking = db.session.scalar(sa.select(Booking).where(Booking.status == "confirmed").order_by(Booking.id).limit(1))
-    _, token = surveys.issue_invitation(booking, phase, utcnow())
+    token = surveys.new_link_token(surveys.issue_invitation(booking, phase, utcnow()).id)
     db.session.commit()
     return token
 

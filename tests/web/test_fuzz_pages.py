@@ -32,14 +32,15 @@ from logeer.bounds import is_clean_multi_line, is_single_line
 from logeer.extensions import db
 from logeer.models import Booking, Closure, Guest, Offer, Organisation, User, WaitlistEntry
 from logeer.models.base import utcnow
-from logeer.web import auth, coordinator, dashboard, labels, provider, referrer
+from logeer.web import account, auth, coordinator, dashboard, labels, provider, referrer, session_pages
 from logeer.web import surveys as survey_pages
 from tests.factories import PASSWORD, days
 from tests.support import count
 
 from .conftest import WebClient
 
-WEB_BLUEPRINTS = {module.bp.name for module in (auth, referrer, provider, coordinator, dashboard, survey_pages)}
+WEB_BLUEPRINTS = {module.bp.name for module in (auth, account, session_pages, referrer, provider, coordinator, dashboard,
+                                                  survey_pages)}
 MAIN_TABLES = (Booking, Guest, Organisation, User, WaitlistEntry, Closure)
 LOGINS = {"referrer": "nurse@example.test", "provider": "provider@example.test",
           "coordinator": "coordinator@example.test", "evaluator": "evaluator@example.test"}
@@ -241,6 +242,41 @@ ROUTES: dict[tuple[str, str], Route] = {
         known=lambda w: [{"pagina": "99999999999999999999"}, {"start": "9999-12-31"}, {"end": "9999-12-31"},
                          {"user_id": "²"}, {"user_id": "99999999999999999999"}, {"action": "a\x00"}]),
     ("coordinator.failed_emails", "GET"): Route("coordinator", "/beheer/mislukte-mails", examples=3),
+    ("coordinator.retry_failed_email", "POST"): Route("coordinator", "/beheer/mislukte-mails/{@message_id}", {
+        "@message_id": integer}, "/beheer/mislukte-mails", examples=10),
+    ("coordinator.edit_user", "GET"): Route("coordinator", "/beheer/gebruikers/{user_id}", examples=3),
+    ("coordinator.edit_user", "POST"): Route("coordinator", "/beheer/gebruikers/{user_id}", {
+        "name": text, "organisation_id": ident("referrer_org_id", "provider_org_id"), "active": boolean},
+        "/beheer/gebruikers/{user_id}", single_line=("name",)),
+    ("coordinator.reset_two_factor", "POST"): Route("coordinator", "/beheer/gebruikers/{@user}/twee-staps-herstellen", {
+        "@user": ident("user_id")}, "/beheer/gebruikers", examples=5),
+    ("coordinator.resend_invitation", "POST"): Route("coordinator", "/beheer/gebruikers/{@user}/uitnodiging", {
+        "@user": ident("user_id")}, "/beheer/gebruikers", examples=5),
+    ("coordinator.end_user_sessions", "POST"): Route("coordinator", "/beheer/gebruikers/{@user}/afmelden", {
+        "@user": ident("user_id")}, "/beheer/gebruikers", examples=5),
+    ("coordinator.rename_organisation", "GET"): Route("coordinator", "/beheer/organisaties/{referrer_org_id}", examples=3),
+    ("coordinator.rename_organisation", "POST"): Route("coordinator", "/beheer/organisaties/{referrer_org_id}", {
+        "name": text}, "/beheer/organisaties/{referrer_org_id}", single_line=("name",),
+        known=lambda w: [{"name": "Zorg\nCo"}]),
+    # Account pages, two-factor, the session's keep-alive
+    ("account.login_code", "GET"): Route(None, "/login/code", {"next": next_}, examples=5),
+    ("account.login_code", "POST"): Route(None, "/login/code", {"code": text, "next": next_}, "/login", examples=10),
+    ("account.account_page", "GET"): Route("referrer", "/account", examples=3),
+    ("account.two_factor_page", "GET"): Route("referrer", "/account/twee-staps", examples=3),
+    ("account.start_two_factor", "POST"): Route("referrer", "/account/twee-staps/start", token_from="/account/twee-staps",
+                                                examples=3),
+    ("account.confirm_two_factor", "POST"): Route("referrer", "/account/twee-staps", {"code": text},
+                                                  "/account/twee-staps", examples=10),
+    ("account.disable_two_factor", "POST"): Route("referrer", "/account/twee-staps/uit", {"uit-code": text}, "/account",
+                                                  examples=10),
+    ("account.forgot_password", "GET"): Route(None, "/wachtwoord-vergeten", examples=3),
+    ("account.forgot_password", "POST"): Route(None, "/wachtwoord-vergeten", {"email": email}, "/wachtwoord-vergeten",
+                                               examples=10),
+    ("account.set_password", "GET"): Route(None, "/wachtwoord-instellen/{@token}", {"@token": text}, examples=10),
+    ("account.set_password", "POST"): Route(None, "/wachtwoord-instellen/{@token}", {
+        "@token": text, "new_password": text, "confirm_password": text}, "/login", examples=10),
+    ("session.status", "GET"): Route("referrer", "/sessie", examples=3),
+    ("session.keep_alive", "POST"): Route("referrer", "/sessie", token_from="/zoeken", examples=3),
     # Evaluation dashboard
     # A page computes the pilot's figures (about a second): fewer examples.
     ("dashboard.dashboard", "GET"): Route("evaluator", "/dashboard", {"from": date, "to": date}, examples=5,
@@ -270,7 +306,7 @@ def world(factory) -> SimpleNamespace:
         "guest_id": w.guest.id, "earliest_arrival": days(40), "latest_departure": days(45), "nights": 2,
         "reason": "holiday", "funding": "wlz", "municipalities": [], "features": [], "urgent": False})
     closure = pool.add_closure(w.provider, w.bed.id, days(60), days(62), "Onderhoud")
-    _invitation, token = surveys.issue_invitation(confirmed, "before", utcnow())
+    token = surveys.new_link_token(surveys.issue_invitation(confirmed, "before", utcnow()).id)
     db.session.commit()
     offer = db.session.scalar(db.select(Offer).where(Offer.waitlist_entry_id == entry.id))
     assert offer is not None  # the bed was free: the entry was offered it at once

@@ -207,7 +207,7 @@ def test_region_settings_are_checked_like_the_api_and_saved(web, demo):
                                          "Tubbergen", "Twenterand", "Wierden"]),
             "max_nights_per_stay": "21", "booking_horizon_days": "365", "max_nights_per_guest_per_year": "",
             "offer_hold_hours": "0", "pending_reminder_hours": "48", "daily_summary_time": "07:00",
-            "pilot_start": "2024-02-01", "pilot_end": "", "retention_days": "730", "session_idle_minutes": "4",
+            "pilot_start": "2024-02-01", "pilot_end": "", "retention_days": "730", "session_idle_minutes": "4", "no_show_after_days": "3",
             "csrf_token": csrf_token(html)}
     assert 'name="session_idle_minutes"' in html and 'value="30"' in html  # the default, on the page
     bad = web.client.post("/beheer/regio", data=data)
@@ -220,7 +220,7 @@ def test_region_settings_are_checked_like_the_api_and_saved(web, demo):
     db.session.expire_all()
     settings = _user(COORDINATOR).region.settings
     assert settings["max_nights_per_stay"] == 21 and settings["offer_hold_hours"] == 12
-    assert settings["session_idle_minutes"] == 20
+    assert settings["session_idle_minutes"] == 20 and settings["no_show_after_days"] == 3
 
 
 def test_coordinator_pages_list_the_audit_log_with_filters_and_failed_emails(web, demo):
