@@ -22,7 +22,7 @@ LINK_TOKEN = "LOGEER-LINK-TOKEN"
 
 
 def _survey_token(invitation_id: int) -> str | None:
-    from ..surveys import new_link_token
+    from ..evaluation.surveys import new_link_token
 
     return new_link_token(invitation_id)
 
