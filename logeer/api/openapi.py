@@ -27,15 +27,15 @@ OPERATION_IDS: dict[str, str] = {
     "auth.update_user": "updateUser",
     "auth.current_region": "getCurrentRegion",
     "auth.update_region": "updateCurrentRegion",
-    # auth.py on other branches of 1.1 (sessions, accounts): named here so a merge needs no edit
     "auth.end_user_sessions": "endUserSessions",
-    "auth.update_organisation": "updateOrganisation",
-    "auth.request_password_reset": "requestPasswordReset",
-    "auth.confirm_password_reset": "confirmPasswordReset",
-    "auth.start_two_factor": "startTwoFactor",
-    "auth.confirm_two_factor": "confirmTwoFactor",
-    "auth.disable_two_factor": "disableTwoFactor",
-    "auth.reset_two_factor": "resetUserTwoFactor",
+    # accounts.py
+    "accounts.update_organisation": "updateOrganisation",
+    "accounts.request_password_reset": "requestPasswordReset",
+    "accounts.confirm_password_reset": "confirmPasswordReset",
+    "accounts.start_two_factor": "startTwoFactor",
+    "accounts.confirm_two_factor": "confirmTwoFactor",
+    "accounts.disable_two_factor": "disableTwoFactor",
+    "accounts.reset_two_factor": "resetUserTwoFactor",
     # pool.py
     "pool.create_location": "createLocation",
     "pool.list_locations": "listLocations",

@@ -45,8 +45,21 @@ def pages(live) -> dict[str, list[Page]]:
     bed_id = booking["bed_id"]
     arrival = booking["arrival"]
     departure = booking["departure"]
+    coordinator_api = live.api("coordinator")
+    nurse = next(u for u in coordinator_api.get(f"{live.url}/api/v1/users", timeout=30).json()["items"]
+                 if u["email"].startswith("verpleegkundige@"))
     return {
         "web.index": [Page("/", EVERYONE, ok=302)],
+        "account.account_page": [Page("/account", LOGGED_IN)],
+        "account.two_factor_page": [Page("/account/twee-staps", LOGGED_IN)],
+        # without a password step before it: back to the log-in page
+        "account.login_code": [Page("/login/code", EVERYONE, ok=302)],
+        "account.forgot_password": [Page("/wachtwoord-vergeten", EVERYONE)],
+        # an unknown or used link: a Dutch 410 page for everyone
+        "account.set_password": [Page("/wachtwoord-instellen/onbekend-0123456789abcdef", EVERYONE, ok=410)],
+        "session.status": [Page("/sessie", LOGGED_IN)],
+        "coordinator.edit_user": [Page(f"/beheer/gebruikers/{nurse['id']}", {"coordinator"})],
+        "coordinator.rename_organisation": [Page(f"/beheer/organisaties/{nurse['organisation_id']}", {"coordinator"})],
         "web.login": [Page("/login", EVERYONE, ok=302, special={"anonymous": 200})],
         "web.change_password": [Page("/wachtwoord", LOGGED_IN)],
         "referrer.search_beds": [Page("/zoeken", BOOKERS),

@@ -53,7 +53,9 @@ def _arguments(app) -> dict[str, list]:
     consenting = db.session.scalars(sa.select(Booking).join(Guest, Guest.id == Booking.guest_id)
                                     .where(Guest.caregiver_consent.is_(True)).order_by(Booking.id))
     # an open questionnaire (the 'after' one stays open for days) of a stay not invited yet
-    _, survey_token = next(filter(None, (surveys.issue_invitation(b, "after", utcnow()) for b in consenting)))
+    invitation = next(filter(None, (surveys.issue_invitation(b, "after", utcnow()) for b in consenting)))
+    db.session.flush()
+    survey_token = surveys.new_link_token(invitation.id)  # made when its e-mail is sent
     _, ical_token = calendar_feeds.create_feed_token(provider, provider.organisation_id)
     db.session.commit()
     return {
