@@ -13,11 +13,8 @@ import http.client
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from logeer.extensions import db
 from logeer.models import LoginFailure
@@ -93,17 +90,7 @@ def test_the_limit_per_address_counts_failures_over_all_accounts(client, factory
 
 
 # Races --------------------------------------------------------------------------------------------
-@pytest.fixture
-def server(app) -> Iterator[tuple[str, int]]:
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, name="logeer-test-server", daemon=True)
-    thread.start()
-    yield "127.0.0.1", httpd.server_port
-    httpd.shutdown()
-    thread.join(timeout=10)
-    httpd.server_close()
-
-
+# (the `server` fixture: tests/api/conftest.py)
 def bad_logins_together(address: tuple[str, int], emails: list[str]) -> Counter:
     """POST a wrong password for each e-mail from its own thread and connection, all at once."""
     db.session.commit()  # SQLite: the test's session must not hold the write lock meanwhile
